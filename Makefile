@@ -1,0 +1,57 @@
+# oatk: `make demo` runs the main job, `make test` runs every test suite.
+# Each binding adds its own targets in mk/*.mk (and hooks into `test`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR := $(CURDIR)/target
+CARGO ?= cargo
+OATK := $(CARGO_TARGET_DIR)/debug/oatk
+OATK_RELEASE := $(CARGO_TARGET_DIR)/release/oatk
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+
+.PHONY: help build fmt lint test test-core bench bench-core demo deps-apt deps-py
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+build: ## build the workspace (debug)
+	$(CARGO) build --workspace
+
+fmt: ## format the Rust code
+	$(CARGO) fmt --all
+
+lint: ## clippy with warnings as errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Debian packages some suites need; installed only when missing.
+APT_PACKAGES ?=
+deps-apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  (apt-get install -y --no-install-recommends $$missing || (apt-get update && apt-get install -y --no-install-recommends $$missing)); fi
+
+# The local Python environment the test suites and the demo use.
+PY_PACKAGES := pytest pyjwt[crypto] cryptography authlib requests
+$(VENV)/.stamp: Makefile
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
+	touch $@
+deps-py: $(VENV)/.stamp
+
+test: test-core ## run every test suite (installs what it needs)
+
+test-core: deps-py ## Rust unit and integration tests, CLI and PyJWT interop
+	$(CARGO) test -p oatk-core
+	OATK=$(OATK) $(PY) -m pytest -q tests/core
+
+bench: bench-core ## every benchmark, side by side with its peer
+
+bench-core: ## criterion benchmark + openssl speed, with the ratio
+	bash bench/core.sh
+
+demo: ## the main job: keys, a token, validation, then the fake server
+	$(CARGO) build --release -p oatk-core
+	OATK=$(OATK_RELEASE) bash scripts/demo.sh
+
+-include mk/*.mk

@@ -1,0 +1,58 @@
+//! OpenID Provider metadata (OIDC Discovery 1.0 3, RFC 8414 2) and the JWKS.
+//! Both are rendered once at start: these are the hottest endpoints.
+
+use std::sync::Arc;
+
+use axum::extract::State as AxState;
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+use super::State;
+use crate::toolkit::Toolkit;
+
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+pub fn document(issuer: &str, toolkit: &Toolkit) -> Value {
+    let base = issuer.trim_end_matches('/');
+    let alg = toolkit.signing_identity().0.name();
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{base}/oauth/authorize"),
+        "token_endpoint": format!("{base}/oauth/token"),
+        "userinfo_endpoint": format!("{base}/oauth/userinfo"),
+        "jwks_uri": format!("{base}/oauth/certs"),
+        "end_session_endpoint": format!("{base}/oauth/logout"),
+        "registration_endpoint": format!("{base}/oauth/register"),
+        "introspection_endpoint": format!("{base}/oauth/introspect"),
+        "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "scopes_supported": SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [alg],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+            "preferred_username", "name", "email", "email_verified", "username", "permission_groups"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    })
+}
+
+fn json_text(body: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], body)
+}
+
+pub async fn metadata(AxState(state): AxState<Arc<State>>) -> impl IntoResponse {
+    json_text(state.discovery_json.clone())
+}
+
+pub async fn certs(AxState(state): AxState<Arc<State>>) -> impl IntoResponse {
+    json_text(state.jwks_json.clone())
+}

@@ -1,0 +1,138 @@
+//! Minting the fake server's tokens: access token, id_token, refresh token.
+
+use aws_lc_rs::digest;
+use serde_json::{json, Map, Value};
+
+use super::config::Client;
+use super::http::random_id;
+use super::store::RefreshToken;
+use super::State;
+use crate::error::Result;
+use crate::key::Algorithm;
+use crate::time;
+
+/// Who the tokens are for and what was granted.
+pub struct Grant<'a> {
+    pub client: &'a Client,
+    /// None for `client_credentials`: the client acts for itself.
+    pub username: Option<&'a str>,
+    pub scope: &'a str,
+    pub nonce: Option<&'a str>,
+    pub auth_time: i64,
+}
+
+/// A stable, opaque `sub` per user (OIDC Core 8): the same across restarts
+/// and servers, so tests can rely on it.
+pub fn subject(username: &str) -> String {
+    let hash = digest::digest(&digest::SHA256, format!("oatk-user:{username}").as_bytes());
+    crate::b64::encode(&hash.as_ref()[..16])
+}
+
+pub fn has_scope(scope: &str, name: &str) -> bool {
+    scope.split(' ').any(|s| s == name)
+}
+
+/// The token endpoint's success body (RFC 6749 5.1, OIDC Core 3.1.3.3).
+pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Value> {
+    let now = time::now();
+    let lifetime = state.config.access_token_lifetime as i64;
+    let user_claims = match grant.username {
+        Some(name) => state.store.user(name)?.map(|u| u.claims).unwrap_or_default(),
+        None => Map::new(),
+    };
+    let client = grant.client;
+    let sub = grant.username.map_or_else(|| client.client_id.clone(), subject);
+
+    let mut access = Map::new();
+    access.insert("iss".into(), state.issuer.clone().into());
+    access.insert("sub".into(), sub.clone().into());
+    access.insert("aud".into(), client.client_id.clone().into());
+    access.insert("azp".into(), client.client_id.clone().into());
+    access.insert("exp".into(), (now + lifetime).into());
+    access.insert("iat".into(), now.into());
+    access.insert("auth_time".into(), grant.auth_time.into());
+    access.insert("jti".into(), random_id(16).into());
+    access.insert("scope".into(), grant.scope.into());
+    access.insert("typ".into(), "Bearer".into());
+    access.insert("client_id".into(), client.client_id.clone().into());
+    if let Some(name) = grant.username {
+        access.insert("username".into(), name.into());
+    }
+    access.insert("permission_groups".into(), json!(client.permission_groups));
+    access.insert("allowed-origins".into(), json!(client.allowed_origins));
+    for (name, value) in &user_claims {
+        access.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    let access_token = state.toolkit.mint(&access)?;
+
+    let mut response = Map::new();
+    response.insert("access_token".into(), access_token.clone().into());
+    response.insert("token_type".into(), "Bearer".into());
+    response.insert("expires_in".into(), lifetime.into());
+    response.insert("scope".into(), grant.scope.into());
+
+    if let Some(username) = grant.username {
+        if with_refresh {
+            let refresh = random_id(32);
+            state.store.insert_refresh_token(
+                &refresh,
+                &RefreshToken {
+                    client_id: client.client_id.clone(),
+                    username: username.to_string(),
+                    scope: grant.scope.to_string(),
+                    auth_time: grant.auth_time,
+                    expires_at: now + state.config.refresh_token_lifetime as i64,
+                    revoked: false,
+                },
+            )?;
+            response.insert("refresh_token".into(), refresh.into());
+        }
+        if has_scope(grant.scope, "openid") {
+            let mut id = Map::new();
+            id.insert("iss".into(), state.issuer.clone().into());
+            id.insert("sub".into(), sub.into());
+            id.insert("aud".into(), client.client_id.clone().into());
+            id.insert("exp".into(), (now + state.config.id_token_lifetime as i64).into());
+            id.insert("iat".into(), now.into());
+            id.insert("auth_time".into(), grant.auth_time.into());
+            id.insert("at_hash".into(), at_hash(state.toolkit.signing_identity().0, &access_token).into());
+            id.insert("azp".into(), client.client_id.clone().into());
+            // OIDC Core 3.1.3.7 11: nonce exactly as sent, and absent when none was.
+            if let Some(nonce) = grant.nonce {
+                id.insert("nonce".into(), nonce.into());
+            }
+            for (name, value) in profile_claims(username, &user_claims, grant.scope) {
+                id.insert(name, value);
+            }
+            response.insert("id_token".into(), state.toolkit.mint(&id)?.into());
+        }
+    }
+    Ok(Value::Object(response))
+}
+
+/// Standard claims the scopes ask for (OIDC Core 5.4), from the user's claims
+/// where set, else made up from the username.
+pub fn profile_claims(username: &str, claims: &Map<String, Value>, scope: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    let pick = |name: &str, default: Value| claims.get(name).cloned().unwrap_or(default);
+    if has_scope(scope, "profile") {
+        out.insert("preferred_username".into(), pick("preferred_username", username.into()));
+        out.insert("name".into(), pick("name", username.into()));
+    }
+    if has_scope(scope, "email") {
+        out.insert("email".into(), pick("email", format!("{username}@example.com").into()));
+        out.insert("email_verified".into(), pick("email_verified", true.into()));
+    }
+    out
+}
+
+/// OIDC Core 3.1.3.6: left half of the hash of the access token, base64url.
+fn at_hash(alg: Algorithm, access_token: &str) -> String {
+    let hash = match alg {
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => &digest::SHA384,
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA => &digest::SHA512,
+        _ => &digest::SHA256,
+    };
+    let d = digest::digest(hash, access_token.as_bytes());
+    crate::b64::encode(&d.as_ref()[..d.as_ref().len() / 2])
+}

@@ -1,0 +1,338 @@
+//! The fake server's state in SQLite: users, clients, sessions, consents,
+//! authorization codes, refresh tokens and revocations. On disk it runs in
+//! WAL mode with `synchronous=FULL`, so whatever a response acknowledged
+//! survives a `kill -9`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use super::config::{Client, User};
+use crate::error::{Error, Result};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, claims TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS clients (client_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, username TEXT NOT NULL, auth_time INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS consents (username TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL,
+  PRIMARY KEY (username, client_id));
+CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
+  username TEXT NOT NULL, scope TEXT NOT NULL, nonce TEXT, code_challenge TEXT, code_challenge_method TEXT,
+  auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS refresh_tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, username TEXT NOT NULL,
+  scope TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+";
+
+/// An authorization code and what it is bound to (RFC 6749 4.1.2, RFC 7636 4.4).
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub username: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub client_id: String,
+    pub username: String,
+    pub scope: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+/// What redeeming a code found.
+pub enum Redeemed {
+    Fresh(Code),
+    AlreadyUsed,
+    Unknown,
+}
+
+pub struct Store {
+    db: Mutex<Connection>,
+}
+
+fn db_error(e: rusqlite::Error) -> Error {
+    Error::server(format!("database error: {e}"))
+}
+
+impl Store {
+    /// `None`: in memory, nothing written to disk.
+    pub fn open(path: Option<&Path>) -> Result<Store> {
+        let db = match path {
+            Some(path) => {
+                let db = Connection::open(path)
+                    .map_err(|e| Error::server(format!("cannot open database {}: {e}", path.display())))?;
+                db.pragma_update(None, "journal_mode", "WAL").map_err(db_error)?;
+                db.pragma_update(None, "synchronous", "FULL").map_err(db_error)?;
+                db.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_error)?;
+                db
+            }
+            None => Connection::open_in_memory().map_err(db_error)?,
+        };
+        db.execute_batch(SCHEMA).map_err(db_error)?;
+        Ok(Store { db: Mutex::new(db) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        f(&db).map_err(db_error)
+    }
+
+    // Users
+
+    pub fn upsert_user(&self, user: &User) -> Result<()> {
+        let claims = Value::Object(user.claims.clone()).to_string();
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO users (username, claims) VALUES (?1, ?2)
+                 ON CONFLICT(username) DO UPDATE SET claims = excluded.claims",
+                params![user.username, claims],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Create the user if new; keep their claims if they exist.
+    pub fn ensure_user(&self, username: &str) -> Result<User> {
+        self.with(|db| db.execute("INSERT OR IGNORE INTO users (username) VALUES (?1)", params![username]))?;
+        self.user(username)?.ok_or_else(|| Error::server("user vanished"))
+    }
+
+    pub fn user(&self, username: &str) -> Result<Option<User>> {
+        let claims: Option<String> = self.with(|db| {
+            db.query_row("SELECT claims FROM users WHERE username = ?1", params![username], |r| r.get(0))
+                .optional()
+        })?;
+        Ok(claims.map(|c| User { username: username.to_string(), claims: parse_map(&c) }))
+    }
+
+    pub fn users(&self) -> Result<Vec<User>> {
+        self.with(|db| {
+            let mut stmt = db.prepare("SELECT username, claims FROM users ORDER BY username")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(User { username: r.get(0)?, claims: parse_map(&r.get::<_, String>(1)?) })
+            })?;
+            rows.collect()
+        })
+    }
+
+    pub fn delete_user(&self, username: &str) -> Result<bool> {
+        self.with(|db| db.execute("DELETE FROM users WHERE username = ?1", params![username])).map(|n| n > 0)
+    }
+
+    // Clients
+
+    pub fn upsert_client(&self, client: &Client) -> Result<()> {
+        let data = serde_json::to_string(client).map_err(|e| Error::server(e.to_string()))?;
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO clients (client_id, data) VALUES (?1, ?2)
+                 ON CONFLICT(client_id) DO UPDATE SET data = excluded.data",
+                params![client.client_id, data],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn client(&self, client_id: &str) -> Result<Option<Client>> {
+        let data: Option<String> = self.with(|db| {
+            db.query_row("SELECT data FROM clients WHERE client_id = ?1", params![client_id], |r| r.get(0))
+                .optional()
+        })?;
+        Ok(data.and_then(|d| serde_json::from_str(&d).ok()))
+    }
+
+    pub fn clients(&self) -> Result<Vec<Client>> {
+        let rows: Vec<String> = self.with(|db| {
+            let mut stmt = db.prepare("SELECT data FROM clients ORDER BY client_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })?;
+        Ok(rows.iter().filter_map(|d| serde_json::from_str(d).ok()).collect())
+    }
+
+    pub fn delete_client(&self, client_id: &str) -> Result<bool> {
+        self.with(|db| db.execute("DELETE FROM clients WHERE client_id = ?1", params![client_id])).map(|n| n > 0)
+    }
+
+    // Login sessions and consents
+
+    pub fn create_session(&self, id: &str, username: &str, auth_time: i64) -> Result<()> {
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO sessions (id, username, auth_time) VALUES (?1, ?2, ?3)",
+                params![id, username, auth_time],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// (username, auth_time) of a login session.
+    pub fn session(&self, id: &str) -> Result<Option<(String, i64)>> {
+        self.with(|db| {
+            db.query_row("SELECT username, auth_time FROM sessions WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+        })
+    }
+
+    pub fn delete_session(&self, id: &str) -> Result<()> {
+        self.with(|db| db.execute("DELETE FROM sessions WHERE id = ?1", params![id]))?;
+        Ok(())
+    }
+
+    pub fn grant_consent(&self, username: &str, client_id: &str, scope: &str) -> Result<()> {
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO consents (username, client_id, scope) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(username, client_id) DO UPDATE SET scope = excluded.scope",
+                params![username, client_id, scope],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Whether the user already consented to every scope in `scope`.
+    pub fn has_consent(&self, username: &str, client_id: &str, scope: &str) -> Result<bool> {
+        let granted: Option<String> = self.with(|db| {
+            db.query_row(
+                "SELECT scope FROM consents WHERE username = ?1 AND client_id = ?2",
+                params![username, client_id],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        Ok(granted.is_some_and(|g| scope.split(' ').all(|s| g.split(' ').any(|x| x == s))))
+    }
+
+    // Authorization codes
+
+    pub fn insert_code(&self, code: &str, c: &Code) -> Result<()> {
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO codes (code, client_id, redirect_uri, username, scope, nonce, code_challenge,
+                   code_challenge_method, auth_time, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    code,
+                    c.client_id,
+                    c.redirect_uri,
+                    c.username,
+                    c.scope,
+                    c.nonce,
+                    c.code_challenge,
+                    c.code_challenge_method,
+                    c.auth_time,
+                    c.expires_at
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Mark a code used and return it; a code redeems once (RFC 6749 4.1.2).
+    pub fn redeem_code(&self, code: &str) -> Result<Redeemed> {
+        self.with(|db| {
+            let row = db
+                .query_row(
+                    "UPDATE codes SET used = 1 WHERE code = ?1 AND used = 0 RETURNING client_id, redirect_uri,
+                       username, scope, nonce, code_challenge, code_challenge_method, auth_time, expires_at",
+                    params![code],
+                    |r| {
+                        Ok(Code {
+                            client_id: r.get(0)?,
+                            redirect_uri: r.get(1)?,
+                            username: r.get(2)?,
+                            scope: r.get(3)?,
+                            nonce: r.get(4)?,
+                            code_challenge: r.get(5)?,
+                            code_challenge_method: r.get(6)?,
+                            auth_time: r.get(7)?,
+                            expires_at: r.get(8)?,
+                        })
+                    },
+                )
+                .optional()?;
+            if let Some(code) = row {
+                return Ok(Redeemed::Fresh(code));
+            }
+            let exists: Option<i64> =
+                db.query_row("SELECT 1 FROM codes WHERE code = ?1", params![code], |r| r.get(0)).optional()?;
+            Ok(if exists.is_some() { Redeemed::AlreadyUsed } else { Redeemed::Unknown })
+        })
+    }
+
+    // Refresh tokens
+
+    pub fn insert_refresh_token(&self, token: &str, t: &RefreshToken) -> Result<()> {
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO refresh_tokens (token, client_id, username, scope, auth_time, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![token, t.client_id, t.username, t.scope, t.auth_time, t.expires_at],
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn refresh_token(&self, token: &str) -> Result<Option<RefreshToken>> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT client_id, username, scope, auth_time, expires_at, revoked FROM refresh_tokens WHERE token = ?1",
+                params![token],
+                |r| {
+                    Ok(RefreshToken {
+                        client_id: r.get(0)?,
+                        username: r.get(1)?,
+                        scope: r.get(2)?,
+                        auth_time: r.get(3)?,
+                        expires_at: r.get(4)?,
+                        revoked: r.get::<_, i64>(5)? != 0,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// Revoke; returns false when it was already revoked or unknown (rotation
+    /// uses this so that two concurrent refreshes cannot both succeed).
+    pub fn revoke_refresh_token(&self, token: &str) -> Result<bool> {
+        self.with(|db| db.execute("UPDATE refresh_tokens SET revoked = 1 WHERE token = ?1 AND revoked = 0", params![token]))
+            .map(|n| n > 0)
+    }
+
+    // Access token revocation (RFC 7009), by jti
+
+    pub fn revoke_jti(&self, jti: &str, expires_at: i64) -> Result<()> {
+        self.with(|db| {
+            db.execute("INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)", params![jti, expires_at])
+        })?;
+        Ok(())
+    }
+
+    pub fn is_revoked(&self, jti: &str) -> Result<bool> {
+        self.with(|db| {
+            db.query_row("SELECT 1 FROM revoked_tokens WHERE jti = ?1", params![jti], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+        })
+    }
+}
+
+fn parse_map(text: &str) -> Map<String, Value> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}

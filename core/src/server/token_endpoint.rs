@@ -1,0 +1,322 @@
+//! Back-channel endpoints: token (RFC 6749 3.2, 4.1.3, 4.4, 6), userinfo
+//! (OIDC Core 5.3), introspection (RFC 7662) and revocation (RFC 7009).
+
+use std::sync::Arc;
+
+use aws_lc_rs::{constant_time, digest};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::config::Client;
+use super::http::{self, json_ok, OAuthError, Params};
+use super::issue::{self, Grant};
+use super::store::Redeemed;
+use super::State;
+use crate::time;
+
+fn params(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Params, OAuthError> {
+    let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", e.body_text()))?;
+    Params::from_body(headers, &body)
+}
+
+/// How the client proved who it is (RFC 6749 2.3.1).
+#[derive(PartialEq)]
+enum Auth {
+    /// A secret, by `client_secret_basic` or `client_secret_post`.
+    Secret,
+    /// `none`: a public client naming itself by `client_id`.
+    Public,
+}
+
+/// The calling client, or `None` when the request names no client at all.
+fn authenticate(state: &State, headers: &HeaderMap, params: &Params) -> Result<Option<(Client, Auth)>, OAuthError> {
+    let (id, secret, basic) = match http::basic_credentials(headers) {
+        Some(creds) => {
+            let (id, secret) = creds?;
+            if params.get("client_id")?.is_some_and(|p| p != id) {
+                return Err(OAuthError::invalid_request("client_id does not match the Basic credentials"));
+            }
+            (id, Some(secret), true)
+        }
+        None => match params.get("client_id")? {
+            Some(id) => (id.to_string(), params.get("client_secret")?.map(str::to_owned), false),
+            None => return Ok(None),
+        },
+    };
+    let Some(client) = state.store.client(&id)? else {
+        return Err(OAuthError::invalid_client(format!("unknown client {id:?}"), basic));
+    };
+    match (secret, &client.client_secret) {
+        (Some(given), Some(expected)) => {
+            if constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_err() {
+                return Err(OAuthError::invalid_client("client authentication failed", basic));
+            }
+            Ok(Some((client, Auth::Secret)))
+        }
+        (Some(_), None) => Err(OAuthError::invalid_client("this client has no secret; authenticate with none and PKCE", basic)),
+        (None, _) if client.public => Ok(Some((client, Auth::Public))),
+        (None, _) => Err(OAuthError::invalid_client("client authentication required", basic)),
+    }
+}
+
+/// `POST /oauth/token`.
+pub async fn token(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = (|| -> Result<Response, OAuthError> {
+        let params = params(&headers, body)?;
+        let client = authenticate(&state, &headers, &params)?;
+        let grant_type = params.require("grant_type")?;
+        let body = match grant_type {
+            "authorization_code" => authorization_code(&state, &params, client)?,
+            "refresh_token" => refresh_token(&state, &params, client)?,
+            "client_credentials" => client_credentials(&state, &params, client)?,
+            other => {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_grant_type",
+                    format!("grant_type {other} is not supported"),
+                ))
+            }
+        };
+        Ok(json_ok(StatusCode::OK, body))
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
+    if client.allows_grant(grant) {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        format!("client {} may not use the {grant} grant", client.client_id),
+    ))
+}
+
+/// The client a code or refresh token belongs to, checked against the caller.
+fn bound_client(state: &State, caller: Option<(Client, Auth)>, owner: &str, what: &str) -> Result<Client, OAuthError> {
+    match caller {
+        Some((client, _)) if client.client_id == owner => Ok(client),
+        Some(_) => Err(OAuthError::invalid_grant(format!("{what} was issued to another client"))),
+        // No client named: the original browser script sent only the code.
+        // Allowed for public clients only, whose id is no secret anyway.
+        None => match state.store.client(owner)? {
+            Some(client) if client.public => Ok(client),
+            _ => Err(OAuthError::invalid_client("client authentication required", false)),
+        },
+    }
+}
+
+/// RFC 6749 4.1.3 with RFC 7636 4.6.
+fn authorization_code(state: &State, params: &Params, caller: Option<(Client, Auth)>) -> Result<Value, OAuthError> {
+    let code = params.require("code")?;
+    let code = match state.store.redeem_code(code)? {
+        Redeemed::Fresh(code) => code,
+        Redeemed::AlreadyUsed => return Err(OAuthError::invalid_grant("authorization code was already used")),
+        Redeemed::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code")),
+    };
+    if time::now() >= code.expires_at {
+        return Err(OAuthError::invalid_grant("authorization code expired"));
+    }
+    let client = bound_client(state, caller, &code.client_id, "authorization code")?;
+    ensure_grant(&client, "authorization_code")?;
+    if let Some(uri) = params.get("redirect_uri")? {
+        let probe = Client { redirect_uris: vec![code.redirect_uri.clone()], ..Client::default() };
+        if !probe.has_redirect_uri(uri) {
+            return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request's"));
+        }
+    }
+    let verifier = params.get("code_verifier")?;
+    match (&code.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = match code.code_challenge_method.as_deref() {
+                Some("S256") => crate::b64::encode(digest::digest(&digest::SHA256, verifier.as_bytes())),
+                _ => verifier.to_string(),
+            };
+            if constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes()).is_err() {
+                return Err(OAuthError::invalid_grant("PKCE verification failed: code_verifier does not match code_challenge"));
+            }
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("missing code_verifier (PKCE was used to get this code)")),
+        (None, Some(_)) => return Err(OAuthError::invalid_grant("code_verifier sent, but no code_challenge was")),
+        (None, None) => {}
+    }
+    let grant = Grant {
+        client: &client,
+        username: Some(&code.username),
+        scope: &code.scope,
+        nonce: code.nonce.as_deref(),
+        auth_time: code.auth_time,
+    };
+    Ok(issue::tokens(state, &grant, true)?)
+}
+
+/// RFC 6749 6, with rotation: each refresh token works once.
+fn refresh_token(state: &State, params: &Params, caller: Option<(Client, Auth)>) -> Result<Value, OAuthError> {
+    let token = params.require("refresh_token")?;
+    let Some(stored) = state.store.refresh_token(token)? else {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
+    };
+    if stored.revoked {
+        return Err(OAuthError::invalid_grant("refresh token was revoked or already used"));
+    }
+    if time::now() >= stored.expires_at {
+        return Err(OAuthError::invalid_grant("refresh token expired"));
+    }
+    let client = bound_client(state, caller, &stored.client_id, "refresh token")?;
+    ensure_grant(&client, "refresh_token")?;
+    let scope = match params.get("scope")? {
+        Some(requested) => {
+            if let Some(extra) = requested.split(' ').find(|s| !issue::has_scope(&stored.scope, s)) {
+                return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("scope {extra} was not granted")));
+            }
+            requested.to_string()
+        }
+        None => stored.scope.clone(),
+    };
+    if !state.store.revoke_refresh_token(token)? {
+        return Err(OAuthError::invalid_grant("refresh token was revoked or already used"));
+    }
+    let grant = Grant { client: &client, username: Some(&stored.username), scope: &scope, nonce: None, auth_time: stored.auth_time };
+    Ok(issue::tokens(state, &grant, true)?)
+}
+
+/// RFC 6749 4.4: a confidential client acting for itself.
+fn client_credentials(state: &State, params: &Params, caller: Option<(Client, Auth)>) -> Result<Value, OAuthError> {
+    let client = match caller {
+        Some((client, Auth::Secret)) => client,
+        _ => return Err(OAuthError::invalid_client("client_credentials needs client authentication with a secret", false)),
+    };
+    ensure_grant(&client, "client_credentials")?;
+    let scope = match params.get("scope")? {
+        Some(requested) => {
+            if let Some(extra) = requested.split(' ').find(|s| !issue::has_scope(&client.scope, s)) {
+                return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("scope {extra} is not available to this client")));
+            }
+            requested.to_string()
+        }
+        None => client.scope.split(' ').filter(|s| *s != "openid").collect::<Vec<_>>().join(" "),
+    };
+    let grant = Grant { client: &client, username: None, scope: &scope, nonce: None, auth_time: time::now() };
+    Ok(issue::tokens(state, &grant, false)?)
+}
+
+/// Validate one of our own access tokens: signature, issuer, expiry, revocation.
+fn access_claims(state: &State, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    let claims = state.toolkit.validate(Some(token)).map_err(|e| OAuthError::invalid_token(e.message()))?;
+    if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
+        if state.store.is_revoked(jti)? {
+            return Err(OAuthError::invalid_token("token was revoked"));
+        }
+    }
+    Ok(claims)
+}
+
+/// `GET|POST /oauth/userinfo`.
+pub async fn userinfo(
+    AxState(state): AxState<Arc<State>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = (|| -> Result<Response, OAuthError> {
+        let form;
+        let token = match http::bearer_token(&headers) {
+            Some(token) => token,
+            // RFC 6750 2.2: a form-encoded body parameter, on POST only.
+            None if method == Method::POST => {
+                form = params(&headers, body)?;
+                form.get("access_token")?.ok_or_else(|| OAuthError::invalid_token("missing bearer token"))?
+            }
+            None => {
+                let mut e = OAuthError::invalid_token("missing bearer token");
+                e.www_authenticate = Some("Bearer realm=\"oatk\"".into());
+                return Err(e);
+            }
+        };
+        let claims = access_claims(&state, token)?;
+        let username = claims
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or_else(|| OAuthError::invalid_token("token was issued to a client, not a user"))?;
+        let user = state.store.user(username)?.map(|u| u.claims).unwrap_or_default();
+        let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+        let mut info = Map::new();
+        info.insert("sub".into(), issue::subject(username).into());
+        info.insert("username".into(), username.into());
+        info.extend(issue::profile_claims(username, &user, scope));
+        for (name, value) in user {
+            info.entry(name).or_insert(value);
+        }
+        Ok(json_ok(StatusCode::OK, Value::Object(info)))
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The caller of introspection or revocation: a registered client.
+fn require_client(state: &State, headers: &HeaderMap, params: &Params) -> Result<Client, OAuthError> {
+    authenticate(state, headers, params)?
+        .map(|(client, _)| client)
+        .ok_or_else(|| OAuthError::invalid_client("client authentication required", false))
+}
+
+/// `POST /oauth/introspect` (RFC 7662 2).
+pub async fn introspect(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = (|| -> Result<Response, OAuthError> {
+        let params = params(&headers, body)?;
+        require_client(&state, &headers, &params)?;
+        let token = params.require("token")?;
+        if let Ok(claims) = access_claims(&state, token) {
+            let mut body = Map::new();
+            body.insert("active".into(), true.into());
+            body.insert("token_type".into(), "Bearer".into());
+            for name in ["scope", "client_id", "username", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"] {
+                if let Some(v) = claims.get(name) {
+                    body.insert(name.into(), v.clone());
+                }
+            }
+            return Ok(json_ok(StatusCode::OK, Value::Object(body)));
+        }
+        if let Some(rt) = state.store.refresh_token(token)? {
+            if !rt.revoked && time::now() < rt.expires_at {
+                return Ok(json_ok(
+                    StatusCode::OK,
+                    json!({"active": true, "token_type": "refresh_token", "client_id": rt.client_id,
+                           "username": rt.username, "sub": issue::subject(&rt.username), "scope": rt.scope,
+                           "exp": rt.expires_at, "iss": state.issuer}),
+                ));
+            }
+        }
+        // RFC 7662 2.2: nothing else about a token that is not active.
+        Ok(json_ok(StatusCode::OK, json!({"active": false})))
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /oauth/revoke` (RFC 7009 2). Unknown tokens also get 200 (2.2).
+pub async fn revoke(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = (|| -> Result<Response, OAuthError> {
+        let params = params(&headers, body)?;
+        let client = require_client(&state, &headers, &params)?;
+        let token = params.require("token")?;
+        if let Some(rt) = state.store.refresh_token(token)? {
+            if rt.client_id == client.client_id {
+                state.store.revoke_refresh_token(token)?;
+            }
+        } else if let Ok(claims) = access_claims(&state, token) {
+            let owner = claims.get("client_id").or(claims.get("aud")).and_then(Value::as_str);
+            if let (Some(jti), Some(owner)) = (claims.get("jti").and_then(Value::as_str), owner) {
+                if owner == client.client_id {
+                    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+                    state.store.revoke_jti(jti, exp)?;
+                }
+            }
+        }
+        Ok((StatusCode::OK, http::no_store()).into_response())
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,333 @@
+//! The chainable toolkit every front end wraps: the CLI, Python's
+//! `OAuthToolkit`, Node's `OAuthToolkit`, C's `oatk_toolkit`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::claims;
+use crate::error::{Error, ErrorKind, Result};
+use crate::jwk::{Jwk, JwkSet};
+use crate::key::{self, Algorithm, PrivateKey, PublicKey};
+use crate::provider::Provider;
+use crate::token::{self, Claims};
+use crate::validate::{self, Validator};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Keys, claims and validation settings. Setters take `&mut self`; minting and
+/// validation take `&self` and are safe from many threads at once.
+#[derive(Debug, Default)]
+pub struct Toolkit {
+    private: Option<Arc<PrivateKey>>,
+    /// Our own public key (from `with_public`, or derived from `with_private`).
+    own: Option<Jwk>,
+    /// A loaded JWKS (`with_jwks`): what `jwks` publishes.
+    published: Option<JwkSet>,
+    provider: Option<Provider>,
+    /// What tokens are verified against: published keys plus our own.
+    verify_set: Arc<JwkSet>,
+    algorithm: Option<Algorithm>,
+    validator: Validator,
+    claims: Claims,
+    /// A token read by `from_file`, `from_clipboard` or `from_stdin`.
+    current: Option<String>,
+}
+
+impl Toolkit {
+    pub fn new() -> Toolkit {
+        Toolkit::default()
+    }
+
+    /// Sign with the private key in this PEM file; its public half is published
+    /// and trusted too, so a private key alone is enough.
+    pub fn with_private(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
+        let key = key::load_private(path)?;
+        Ok(self.with_private_key(key))
+    }
+
+    pub fn with_private_pem(&mut self, pem: &str) -> Result<&mut Self> {
+        let key = PrivateKey::from_pem(pem.as_bytes())?;
+        Ok(self.with_private_key(key))
+    }
+
+    pub fn with_private_key(&mut self, key: PrivateKey) -> &mut Self {
+        let public = key.public_key().clone();
+        self.private = Some(Arc::new(key));
+        self.set_own(public);
+        self
+    }
+
+    pub fn with_public(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
+        let public = key::load_public(path)?;
+        self.set_own(public);
+        Ok(self)
+    }
+
+    pub fn with_public_pem(&mut self, pem: &str) -> Result<&mut Self> {
+        let public = PublicKey::from_pem(pem.as_bytes())?;
+        self.set_own(public);
+        Ok(self)
+    }
+
+    /// Publish and trust this JWKS (a file path or the JSON text itself). Its
+    /// first key's `kid` is used for minting, as the original did, unless the
+    /// set holds our own key under another `kid`.
+    pub fn with_jwks(&mut self, path_or_json: &str) -> Result<&mut Self> {
+        let set = JwkSet::load(path_or_json)?;
+        Ok(self.with_jwk_set(set))
+    }
+
+    pub fn with_jwk_set(&mut self, set: JwkSet) -> &mut Self {
+        self.published = Some(set);
+        self.rebuild();
+        self
+    }
+
+    /// Trust the keys of a remote provider (OIDC discovery + `jwks_uri`).
+    pub fn using_provider(&mut self, url: &str) -> Result<&mut Self> {
+        self.provider = Some(Provider::discover(url)?);
+        Ok(self)
+    }
+
+    pub fn with_provider(&mut self, provider: Provider) -> &mut Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Tokens must then name this client in `aud` (RFC 7519 4.1.3).
+    pub fn with_client_id(&mut self, client_id: &str) -> &mut Self {
+        self.validator.audience = Some(client_id.to_string());
+        self
+    }
+
+    /// Tokens must then carry exactly this `iss`.
+    pub fn with_issuer(&mut self, issuer: &str) -> &mut Self {
+        self.validator.issuer = Some(issuer.to_string());
+        self
+    }
+
+    /// Sign with this algorithm instead of the key family's default (RS256 for RSA).
+    pub fn with_algorithm(&mut self, alg: Algorithm) -> Result<&mut Self> {
+        if let Some(own) = &self.own {
+            if own.public_key().family() != alg.family() {
+                return Err(Error::key(format!("{alg} does not fit the loaded key")));
+            }
+        }
+        self.algorithm = Some(alg);
+        if let Some(own) = self.own.take() {
+            self.set_own(own.public_key().clone());
+        }
+        Ok(self)
+    }
+
+    pub fn validator(&self) -> &Validator {
+        &self.validator
+    }
+
+    /// Leeway, required `exp`, clock: see [`Validator`].
+    pub fn validator_mut(&mut self) -> &mut Validator {
+        &mut self.validator
+    }
+
+    /// Read the token to work on from a file.
+    pub fn from_file(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, &e))?;
+        Ok(self.with_token(&text))
+    }
+
+    /// Read the token to work on from the system clipboard.
+    pub fn from_clipboard(&mut self) -> Result<&mut Self> {
+        let text = crate::clipboard::read()?;
+        Ok(self.with_token(&text))
+    }
+
+    pub fn from_stdin(&mut self) -> Result<&mut Self> {
+        use std::io::Read;
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("read", Path::new("standard input"), &e))?;
+        Ok(self.with_token(&text))
+    }
+
+    pub fn with_token(&mut self, text: &str) -> &mut Self {
+        self.current = Some(token::clean(text).to_string());
+        self
+    }
+
+    /// The token the `from_*` steps read, if any.
+    pub fn current_token(&self) -> Option<&str> {
+        self.current.as_deref()
+    }
+
+    /// The claims `token` mints.
+    pub fn claims(&mut self, claims: Claims) -> &mut Self {
+        self.claims = claims;
+        self
+    }
+
+    pub fn claims_json(&mut self, json: &str) -> Result<&mut Self> {
+        let claims = parse_object(json, "claims")?;
+        Ok(self.claims(claims))
+    }
+
+    pub fn pending_claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// A token for the claims given to `claims`; `None` without a private key.
+    pub fn token(&self) -> Result<Option<String>> {
+        if self.private.is_none() {
+            return Ok(None);
+        }
+        self.mint(&self.claims).map(Some)
+    }
+
+    /// Mint a token for exactly these claims.
+    pub fn mint(&self, claims: &Claims) -> Result<String> {
+        let private = self
+            .private
+            .as_ref()
+            .ok_or_else(|| Error::key("no private key: call with_private first"))?;
+        let (alg, kid) = self.signing_identity();
+        token::mint(private, alg, Some(&kid), claims)
+    }
+
+    /// The algorithm and `kid` tokens are minted with.
+    pub fn signing_identity(&self) -> (Algorithm, String) {
+        let own = self.own.as_ref();
+        let published = self.published.as_ref();
+        let matching = own.and_then(|o| published.and_then(|p| p.find_public(o.public_key())));
+        match (matching, published.and_then(|p| p.keys().first()), own) {
+            (Some(jwk), _, _) => (jwk.alg(), jwk.kid().to_string()),
+            (None, Some(first), Some(own)) => (own.alg(), first.kid().to_string()),
+            (_, _, Some(own)) => (own.alg(), own.kid().to_string()),
+            _ => (Algorithm::RS256, String::new()),
+        }
+    }
+
+    pub fn signing_key(&self) -> Option<&Arc<PrivateKey>> {
+        self.private.as_ref()
+    }
+
+    /// The JWKS to publish: the loaded set, else our own public key.
+    pub fn jwk_set(&self) -> JwkSet {
+        if let Some(published) = &self.published {
+            return published.clone();
+        }
+        if let Some(provider) = &self.provider {
+            return (*provider.keys()).clone();
+        }
+        (*self.verify_set).clone()
+    }
+
+    /// The JWKS as indented JSON.
+    pub fn jwks(&self) -> Result<String> {
+        let set = self.jwk_set();
+        if set.is_empty() {
+            return Err(Error::key("no key loaded: use with_public, with_private, with_jwks or using_provider first"));
+        }
+        Ok(set.to_json_pretty())
+    }
+
+    /// The keys tokens are verified against.
+    pub fn verification_keys(&self) -> Arc<JwkSet> {
+        match &self.provider {
+            Some(provider) => provider.keys(),
+            None => self.verify_set.clone(),
+        }
+    }
+
+    /// Verify a token (or the one read by a `from_*` step) and return its claims.
+    pub fn validate(&self, token: Option<&str>) -> Result<Claims> {
+        let text = self.token_text(token)?;
+        let jws = token::parse(token::clean(text))?;
+        let keys = self.verification_keys();
+        if keys.is_empty() {
+            return Err(Error::key("no key to validate with: use with_jwks, with_public, with_private or using_provider first"));
+        }
+        match validate::verify_signature(&jws, &keys) {
+            // A provider may have rotated its keys: refetch once, rate limited.
+            Err(e) if e.kind() == ErrorKind::UnknownKey => match &self.provider {
+                Some(provider) if provider.refresh()? => validate::verify_signature(&jws, &provider.keys())?,
+                _ => return Err(e),
+            },
+            result => result?,
+        }
+        let claims = jws.claims()?;
+        self.validator.check_claims(&claims)?;
+        Ok(claims)
+    }
+
+    /// Validate, then check the claims a route requires (see [`claims::require`]).
+    pub fn validate_with_claims(&self, token: Option<&str>, required: &Claims) -> Result<Claims> {
+        let claims = self.validate(token)?;
+        claims::require(&claims, required)?;
+        Ok(claims)
+    }
+
+    /// The claims, unverified.
+    pub fn decode(&self, token: Option<&str>) -> Result<Claims> {
+        token::decode(self.token_text(token)?)
+    }
+
+    /// The JOSE header, unverified.
+    pub fn header(&self, token: Option<&str>) -> Result<Claims> {
+        token::header(self.token_text(token)?)
+    }
+
+    pub fn version(&self) -> &'static str {
+        VERSION
+    }
+
+    fn token_text<'a>(&'a self, token: Option<&'a str>) -> Result<&'a str> {
+        token.or(self.current.as_deref()).ok_or_else(|| {
+            Error::invalid_argument("no token: pass one, or read one with from_file, from_clipboard or from_stdin")
+        })
+    }
+
+    fn set_own(&mut self, public: PublicKey) {
+        let alg = self.algorithm.filter(|a| a.family() == public.family());
+        // A key that fails here (RSA under 2048 bits) was already refused on load.
+        self.own = Jwk::new(public, alg, None).ok();
+        self.rebuild();
+    }
+
+    fn rebuild(&mut self) {
+        let mut set = self.published.clone().unwrap_or_default();
+        if let Some(own) = &self.own {
+            if set.find_public(own.public_key()).is_none() {
+                set.push(own.clone());
+            }
+        }
+        self.verify_set = Arc::new(set);
+    }
+}
+
+/// Parse JSON text that must be an object (claims, required claims).
+pub fn parse_object(json: &str, what: &str) -> Result<Claims> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::invalid_argument(format!("{what} must be a JSON object"))),
+        Err(e) => Err(Error::invalid_argument(format!("{what} is not valid JSON: {e}"))),
+    }
+}
+
+impl Toolkit {
+    /// A toolkit with the same keys and published JWKS, and default everything
+    /// else: what the fake server signs with.
+    pub fn keys_only(&self) -> Toolkit {
+        let mut t = Toolkit {
+            private: self.private.clone(),
+            own: self.own.clone(),
+            published: self.published.clone(),
+            algorithm: self.algorithm,
+            ..Toolkit::default()
+        };
+        t.rebuild();
+        t
+    }
+}

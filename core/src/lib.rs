@@ -2,7 +2,7 @@
 //! fake OAuth2 / OpenID Connect server, behind one chainable [`Toolkit`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-mod b64;
+pub mod b64;
 pub mod claims;
 pub mod cli;
 mod clipboard;

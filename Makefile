@@ -10,7 +10,7 @@ OATK_RELEASE := $(CARGO_TARGET_DIR)/release/oatk
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 
-.PHONY: help build fmt lint test test-core bench bench-core demo deps-apt deps-py
+.PHONY: help build cli fmt lint test test-core test-browser browser-deps screenshots bench bench-core bench-server demo deps-apt deps-py
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,11 +39,27 @@ $(VENV)/.stamp: Makefile
 	touch $@
 deps-py: $(VENV)/.stamp
 
-test: test-core ## run every test suite (installs what it needs)
+test: test-core test-browser ## run every test suite (installs what it needs)
 
-test-core: deps-py ## Rust unit and integration tests, CLI and PyJWT interop
+cli: ## build the oatk command line (debug)
+	$(CARGO) build -p oatk-core
+
+test-core: deps-py cli ## Rust unit and integration tests; CLI, PyJWT and Authlib against the real binary
 	$(CARGO) test -p oatk-core
 	OATK=$(OATK) $(PY) -m pytest -q tests/core
+
+# The browser walkthrough: Debian's chromium driven by playwright-core.
+APT_PACKAGES += chromium
+BROWSER_DEPS := tests/browser/node_modules/.package-lock.json
+$(BROWSER_DEPS): tests/browser/package.json
+	cd tests/browser && npm install --no-audit --no-fund --silent
+browser-deps: deps-apt $(BROWSER_DEPS)
+
+test-browser: browser-deps cli ## the fake server's walkthrough in headless chromium
+	node tests/browser/fake-server-walkthrough.mjs $(OATK) build/shots/fake-server
+
+screenshots: browser-deps cli ## refresh docs/screenshots from the walkthrough
+	rm -rf docs/screenshots && node tests/browser/fake-server-walkthrough.mjs $(OATK) docs/screenshots
 
 bench: bench-core ## every benchmark, side by side with its peer
 

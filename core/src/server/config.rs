@@ -93,6 +93,10 @@ impl Default for Client {
 
 impl Client {
     pub fn allows_grant(&self, grant: &str) -> bool {
+        // A public client has no credentials to act on its own (RFC 6749 4.4).
+        if self.public && grant == "client_credentials" {
+            return false;
+        }
         // A refresh token is part of the authorization-code grant (RFC 6749 1.5).
         self.grant_types.iter().any(|g| g == grant)
             || (grant == "refresh_token" && self.allows_grant("authorization_code"))

@@ -134,11 +134,11 @@ pub fn home(username: &str, clients: &[Client]) -> Response {
         r#"<p class="muted">No client registrations yet.</p>"#.to_string()
     } else {
         format!(
-            r#"<table class="clients"><thead><tr><th>Name</th><th>Client id</th><th>Redirect URIs</th><th>Scope</th><th>Type</th></tr></thead><tbody>{rows}</tbody></table>"#
+            r#"<div class="table-wrap"><table class="clients"><thead><tr><th>Name</th><th>Client id</th><th>Redirect URIs</th><th>Scope</th><th>Type</th></tr></thead><tbody>{rows}</tbody></table></div>"#
         )
     };
     let body = format!(
-        r#"<section class="card">
+        r#"<section class="card wide">
 <h1>Welcome, {user}</h1>
 <p class="muted">You are signed in. Applications that send you here will ask for your consent.</p>
 <h2>Client registrations</h2>
@@ -157,20 +157,25 @@ pub fn create_client(username: &str, error: Option<&str>) -> Response {
         .map(|e| format!(r#"<div class="alert error">{}</div>"#, esc(e)))
         .unwrap_or_default();
     let row = |id: &str, label: &str, value: &str, hint: &str| {
+        let full = if hint.is_empty() { "" } else { " full" };
         format!(
-            r#"<div class="form-row"><label for="{id}">{label}</label><input type="text" id="{id}" name="{id}" value="{value}">{hint}</div>"#,
-            hint = if hint.is_empty() { String::new() } else { format!(r#"<p class="hint">{hint}</p>"#) }
+            r#"<div class="form-row{full}"><label for="{id}">{label}</label><input type="text" id="{id}" name="{id}" value="{value}">{hint}</div>"#,
+            hint = if hint.is_empty() { String::new() } else { format!(r#"<span class="hint">{hint}</span>"#) }
         )
     };
     let body = format!(
-        r#"<section class="card">
+        r#"<section class="card medium">
 <h1>Create client registration</h1>
+<p class="muted">Register an application that may ask this server for tokens. The defaults are the seed demo's.</p>
 {error}
 <form method="post" action="/oauth/create-client">
+<div class="form-grid">
 {name}{id}{secret}{uri}{redirect}{origins}{scope}{grants}{responses}{groups}
-<div class="form-row"><label><input type="checkbox" name="public" value="true" checked> Public client (a browser app: no secret needed at the token endpoint, PKCE required)</label></div>
-<div class="actions"><button type="submit" class="btn btn-primary" id="submit">Submit</button>
-<a class="btn btn-secondary" href="/">Cancel</a></div>
+<div class="form-row checkbox full"><label><input type="checkbox" name="public" value="true" checked> Public client</label>
+<span class="hint">Browser apps and CLIs: no client secret needed at the token endpoint, PKCE required.</span></div>
+</div>
+<div class="actions end"><a class="btn btn-secondary" href="/">Cancel</a>
+<button type="submit" class="btn btn-primary" id="submit">Submit</button></div>
 </form>
 </section>"#,
         name = row("name", "Name", "test", ""),

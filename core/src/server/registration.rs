@@ -86,9 +86,6 @@ fn check(client: &Client) -> Result<(), String> {
             return Err(format!("redirect URI {uri:?} must be absolute and have no fragment"));
         }
     }
-    if client.public && client.grant_types.iter().any(|g| g == "client_credentials") {
-        return Err("a public client cannot use client_credentials".into());
-    }
     Ok(())
 }
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// The seed's walkthrough in a real browser: open an app page protected by
+// oatk.js, get redirected to the fake server, sign in as xtof, consent, come
+// back, see the greeting fetched with the bearer token, then log out.
+//
+//   node tests/browser/walkthrough.mjs --app URL --expect TEXT [--shots DIR]
+//        [--server URL] (also tour the server's own pages first, as the seed's screenshots do)
+//
+// Exit code 0 when every step was seen; otherwise 1, with the browser console.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+function args(argv) {
+  const out = { user: 'xtof' };
+  for (let i = 2; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
+  if (!out.app || !out.expect) {
+    console.error('usage: walkthrough.mjs --app URL --expect TEXT [--shots DIR] [--server URL] [--user NAME]');
+    process.exit(2);
+  }
+  return out;
+}
+
+const opts = args(process.argv);
+const STEP_TIMEOUT = 15_000;
+const consoleLines = [];
+let shot = 0;
+
+async function snap(page, name) {
+  if (!opts.shots) return;
+  mkdirSync(opts.shots, { recursive: true });
+  shot += 1;
+  await page.screenshot({ path: join(opts.shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  await fn();
+  console.log(`ok   ${name} (${Date.now() - started} ms)`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+
+  if (opts.server) {
+    await step('server home shows the sign-in page', async () => {
+      await page.goto(opts.server + '/');
+      await page.locator('#username').waitFor();
+      await snap(page, 'server-sign-in');
+    });
+    await step(`sign in at the server as ${opts.user}`, async () => {
+      await page.fill('#username', opts.user);
+      await page.click('#login');
+      await page.locator('#create-client').waitFor();
+      await snap(page, 'server-home');
+    });
+    await step('the client registration form, with the seed defaults', async () => {
+      await page.click('#create-client');
+      await page.locator('#client_id').waitFor();
+      await snap(page, 'server-create-client');
+    });
+    await step('log out at the server', async () => {
+      await page.goto(opts.server + '/oauth/logout');
+      await page.locator('#username').waitFor();
+    });
+  }
+
+  await step('the app redirects to the fake server to sign in', async () => {
+    await page.goto(opts.app);
+    await page.locator('#username').waitFor();
+    if (!page.url().includes('/oauth/authorize')) throw new Error(`expected the authorization endpoint, at ${page.url()}`);
+    await snap(page, 'app-sign-in');
+  });
+  await step(`sign in as ${opts.user}; the consent page names the client`, async () => {
+    await page.fill('#username', opts.user);
+    await page.click('#login');
+    await page.locator('#allow').waitFor();
+    await snap(page, 'consent');
+  });
+  await step(`back at the app, which shows "${opts.expect}"`, async () => {
+    await page.click('#allow');
+    await page.getByText(opts.expect).first().waitFor();
+    const url = new URL(page.url());
+    if (url.searchParams.has('code') || url.searchParams.has('state')) throw new Error(`code left in the address bar: ${page.url()}`);
+    await snap(page, 'app-greeting');
+  });
+  await step('logout returns to the sign-in page', async () => {
+    await page.click('#logout');
+    await page.locator('#username').waitFor();
+    await snap(page, 'logged-out');
+  });
+} catch (e) {
+  failed = true;
+  console.error(`FAIL ${e.message.split('\n')[0]}`);
+  console.error('browser console:\n  ' + consoleLines.join('\n  '));
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

@@ -61,10 +61,13 @@ test-browser: browser-deps cli ## the fake server's walkthrough in headless chro
 screenshots: browser-deps cli ## refresh docs/screenshots from the walkthrough
 	rm -rf docs/screenshots && node tests/browser/fake-server-walkthrough.mjs $(OATK) docs/screenshots
 
-bench: bench-core ## every benchmark, side by side with its peer
+bench: bench-core bench-server ## every benchmark, side by side with its peer
 
 bench-core: ## criterion benchmark + openssl speed, with the ratio
 	bash bench/core.sh
+
+bench-server: ## wrk load on the fake server beside oauth2-mock-server, with the ratio
+	bash bench/server.sh
 
 demo: ## the main job: keys, a token, validation, then the fake server
 	$(CARGO) build --release -p oatk-core

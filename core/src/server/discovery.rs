@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State as AxState;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -45,7 +46,7 @@ pub fn document(issuer: &str, toolkit: &Toolkit) -> Value {
     })
 }
 
-fn json_text(body: String) -> impl IntoResponse {
+fn json_text(body: Bytes) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], body)
 }
 

@@ -66,8 +66,9 @@ pub(crate) struct State {
     pub store: Store,
     /// Signs tokens; validates our own access tokens (issuer enforced).
     pub toolkit: Toolkit,
-    pub jwks_json: String,
-    pub discovery_json: String,
+    /// Rendered once; a clone is a reference count, not a copy.
+    pub jwks_json: axum::body::Bytes,
+    pub discovery_json: axum::body::Bytes,
     pub quiet: bool,
 }
 
@@ -121,8 +122,8 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
     for client in &config.clients {
         store.upsert_client(client)?;
     }
-    let jwks_json = signer.jwk_set().to_value().to_string();
-    let discovery_json = discovery::document(&issuer, &signer).to_string();
+    let jwks_json = signer.jwk_set().to_value().to_string().into();
+    let discovery_json = discovery::document(&issuer, &signer).to_string().into();
     let state = Arc::new(State { issuer, config, store, toolkit: signer, jwks_json, discovery_json, quiet: options.quiet });
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -206,7 +207,7 @@ impl Server {
 
     /// The JWKS it publishes at `/oauth/certs`.
     pub fn jwks(&self) -> &str {
-        &self.state.jwks_json
+        std::str::from_utf8(&self.state.jwks_json).unwrap_or_default()
     }
 
     /// Add or replace a user and their extra claims.

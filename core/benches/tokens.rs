@@ -14,17 +14,27 @@ fn claims() -> Claims {
 
 fn tokens(c: &mut Criterion) {
     let claims = claims();
-    for alg in [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA] {
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ] {
         let mut toolkit = Toolkit::new();
         toolkit.with_private_key(PrivateKey::generate(alg, None).expect("key"));
         toolkit.with_algorithm(alg).expect("alg");
         let token = toolkit.mint(&claims).expect("mint");
-        c.bench_with_input(BenchmarkId::new("mint", alg.name()), &claims, |b, claims| {
-            b.iter(|| toolkit.mint(claims).expect("mint"))
-        });
-        c.bench_with_input(BenchmarkId::new("validate", alg.name()), &token, |b, token| {
-            b.iter(|| toolkit.validate(Some(token)).expect("valid"))
-        });
+        c.bench_with_input(
+            BenchmarkId::new("mint", alg.name()),
+            &claims,
+            |b, claims| b.iter(|| toolkit.mint(claims).expect("mint")),
+        );
+        c.bench_with_input(
+            BenchmarkId::new("validate", alg.name()),
+            &token,
+            |b, token| b.iter(|| toolkit.validate(Some(token)).expect("valid")),
+        );
     }
 }
 

@@ -16,11 +16,13 @@ pub fn require(claims: &Claims, required: &Claims) -> Result<()> {
     for (name, want) in required {
         let have = claims.get(name).ok_or_else(|| missing(name))?;
         match want {
-            Value::Array(wanted) => {
-                if !wanted.iter().all(|w| contains(have, w)) {
-                    return Err(Error::new(ErrorKind::Claims, format!("claim {name} is missing required value")));
-                }
+            Value::Array(wanted) if !wanted.iter().all(|w| contains(have, w)) => {
+                return Err(Error::new(
+                    ErrorKind::Claims,
+                    format!("claim {name} is missing required value"),
+                ));
             }
+            Value::Array(_) => {}
             _ if have != want => return Err(not_equal(name)),
             _ => {}
         }
@@ -37,16 +39,25 @@ fn contains(have: &Value, wanted: &Value) -> bool {
 }
 
 pub fn missing(name: &str) -> Error {
-    Error::new(ErrorKind::Claims, format!("required claim {name} is missing"))
+    Error::new(
+        ErrorKind::Claims,
+        format!("required claim {name} is missing"),
+    )
 }
 
 pub fn not_equal(name: &str) -> Error {
-    Error::new(ErrorKind::Claims, format!("claim {name} doesn't equal required value"))
+    Error::new(
+        ErrorKind::Claims,
+        format!("claim {name} doesn't equal required value"),
+    )
 }
 
 /// For a binding's own predicate (a Python or JS function) that said no.
 pub fn rejected(name: &str) -> Error {
-    Error::new(ErrorKind::Claims, format!("claim {name} doesn't satisfy the required check"))
+    Error::new(
+        ErrorKind::Claims,
+        format!("claim {name} doesn't satisfy the required check"),
+    )
 }
 
 #[cfg(test)]
@@ -60,12 +71,26 @@ mod tests {
 
     #[test]
     fn messages_match_the_original() {
-        let claims = obj(json!({"username": "notxtof", "groups": ["a", "b"], "scope": "openid profile"}));
+        let claims =
+            obj(json!({"username": "notxtof", "groups": ["a", "b"], "scope": "openid profile"}));
         let msg = |req: Value| require(&claims, &obj(req)).unwrap_err().to_string();
-        assert_eq!(msg(json!({"username": "xtof"})), "claim username doesn't equal required value");
-        assert_eq!(msg(json!({"email": "x"})), "required claim email is missing");
-        assert_eq!(msg(json!({"groups": ["a", "c"]})), "claim groups is missing required value");
-        assert!(require(&claims, &obj(json!({"groups": ["b", "a"], "scope": ["profile"]}))).is_ok());
+        assert_eq!(
+            msg(json!({"username": "xtof"})),
+            "claim username doesn't equal required value"
+        );
+        assert_eq!(
+            msg(json!({"email": "x"})),
+            "required claim email is missing"
+        );
+        assert_eq!(
+            msg(json!({"groups": ["a", "c"]})),
+            "claim groups is missing required value"
+        );
+        assert!(require(
+            &claims,
+            &obj(json!({"groups": ["b", "a"], "scope": ["profile"]}))
+        )
+        .is_ok());
         assert!(require(&claims, &obj(json!({"scope": ["prof"]}))).is_err());
     }
 }

@@ -130,7 +130,10 @@ fn execute(args: &[String], out: &mut dyn Write) -> std::result::Result<(), Fail
             "claims" => drop(toolkit.claims_json(&arg("claims as a JSON object")?)?),
             "token" => {
                 let token = toolkit.token()?.ok_or_else(|| {
-                    Error::new(ErrorKind::Key, "no private key to sign with: add with_private FILE before token")
+                    Error::new(
+                        ErrorKind::Key,
+                        "no private key to sign with: add with_private FILE before token",
+                    )
                 })?;
                 output = Output::Text(token);
             }
@@ -150,7 +153,8 @@ fn execute(args: &[String], out: &mut dyn Write) -> std::result::Result<(), Fail
                 if sub != "run" {
                     return Err(Failure::Usage(format!("unknown server subcommand {sub:?}")));
                 }
-                let options = crate::server::cli::parse(std::mem::take(&mut rest)).map_err(Failure::Usage)?;
+                let options =
+                    crate::server::cli::parse(std::mem::take(&mut rest)).map_err(Failure::Usage)?;
                 let Some(options) = options else {
                     let _ = out.write_all(crate::server::cli::USAGE.as_bytes());
                     return Ok(());
@@ -160,7 +164,12 @@ fn execute(args: &[String], out: &mut dyn Write) -> std::result::Result<(), Fail
             other => return Err(Failure::Usage(format!("unknown step {other:?}"))),
         }
     }
-    print(out, output).map_err(|e| Failure::Failed(Error::new(ErrorKind::Io, format!("cannot write output: {e}"))))
+    print(out, output).map_err(|e| {
+        Failure::Failed(Error::new(
+            ErrorKind::Io,
+            format!("cannot write output: {e}"),
+        ))
+    })
 }
 
 fn print(out: &mut dyn Write, output: Output) -> std::io::Result<()> {
@@ -194,26 +203,40 @@ fn generate_keys(args: &[String]) -> Result<String> {
         match flag.as_str() {
             "--alg" => {
                 let name = value()?;
-                alg = Algorithm::from_name(&name)
-                    .ok_or_else(|| Error::invalid_argument(format!("unknown algorithm {name:?}")))?;
+                alg = Algorithm::from_name(&name).ok_or_else(|| {
+                    Error::invalid_argument(format!("unknown algorithm {name:?}"))
+                })?;
             }
             "--bits" => {
                 let text = value()?;
-                bits = Some(text.parse().map_err(|_| Error::invalid_argument(format!("--bits {text:?} is not a number")))?);
+                bits = Some(text.parse().map_err(|_| {
+                    Error::invalid_argument(format!("--bits {text:?} is not a number"))
+                })?);
             }
             "--out" => dir = value()?.into(),
             "--force" => force = true,
-            other => return Err(Error::invalid_argument(format!("unknown option {other:?} for keys generate"))),
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "unknown option {other:?} for keys generate"
+                )))
+            }
         }
     }
     let private_path = dir.join("private_key.pem");
     if private_path.exists() && !force {
         return Err(Error::new(
             ErrorKind::Io,
-            format!("{} exists; not overwriting a private key (use --force)", private_path.display()),
+            format!(
+                "{} exists; not overwriting a private key (use --force)",
+                private_path.display()
+            ),
         ));
     }
     let key = PrivateKey::generate(alg, bits)?;
     let (private_path, public_path) = key::write_pair(&key, &dir)?;
-    Ok(format!("wrote {} and {}", private_path.display(), public_path.display()))
+    Ok(format!(
+        "wrote {} and {}",
+        private_path.display(),
+        public_path.display()
+    ))
 }

@@ -20,7 +20,10 @@ pub fn read() -> Result<String> {
                 return String::from_utf8(out.stdout)
                     .map_err(|_| Error::new(ErrorKind::Io, "the clipboard does not hold text"))
             }
-            Ok(out) => tried.push(format!("{program}: {}", String::from_utf8_lossy(&out.stderr).trim())),
+            Ok(out) => tried.push(format!(
+                "{program}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
             Err(_) => {}
         }
     }

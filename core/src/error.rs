@@ -94,7 +94,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -128,7 +131,10 @@ impl Error {
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             _ => err.to_string(),
         };
-        Self::new(ErrorKind::Io, format!("cannot {action} {}: {reason}", path.display()))
+        Self::new(
+            ErrorKind::Io,
+            format!("cannot {action} {}: {reason}", path.display()),
+        )
     }
     /// Prefix the message with where the failure happened (a file, a field).
     pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {

@@ -30,7 +30,11 @@ pub enum Decision {
 /// Decide on a request from its `Authorization` header value. `Err` is kept
 /// for failures that are not the caller's fault (no key configured, a
 /// provider down): frameworks answer those as server errors.
-pub fn check(toolkit: &Toolkit, authorization: Option<&str>, required: &Claims) -> Result<Decision> {
+pub fn check(
+    toolkit: &Toolkit,
+    authorization: Option<&str>,
+    required: &Claims,
+) -> Result<Decision> {
     let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) else {
         return Ok(Decision::Deny(Denial {
             status: 401,
@@ -40,11 +44,19 @@ pub fn check(toolkit: &Toolkit, authorization: Option<&str>, required: &Claims) 
         }));
     };
     // RFC 6750 2.1: `Bearer <token>`, scheme case-insensitive.
-    let bearer = header.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    let bearer = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
     let Some((_, token)) = bearer else {
-        return Ok(Decision::Deny(invalid_token("the Authorization header is not a Bearer token", None)));
+        return Ok(Decision::Deny(invalid_token(
+            "the Authorization header is not a Bearer token",
+            None,
+        )));
     };
-    match toolkit.validate(Some(token::clean(token))).and_then(|c| claims::require(&c, required).map(|()| c)) {
+    match toolkit
+        .validate(Some(token::clean(token)))
+        .and_then(|c| claims::require(&c, required).map(|()| c))
+    {
         Ok(claims) => Ok(Decision::Allow(claims)),
         Err(e) => deny(e).map(Decision::Deny),
     }
@@ -73,15 +85,25 @@ pub fn missing(claim: &str) -> Denial {
 
 fn forbidden(error: Error) -> Denial {
     // RFC 6750 3.1 would say insufficient_scope; the original answered 403 with the reason.
-    Denial { status: 403, body: error.message().to_string(), www_authenticate: None, kind: Some(error.kind()) }
+    Denial {
+        status: 403,
+        body: error.message().to_string(),
+        www_authenticate: None,
+        kind: Some(error.kind()),
+    }
 }
 
 fn invalid_token(description: &str, kind: Option<ErrorKind>) -> Denial {
-    let safe: String = description.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+    let safe: String = description
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect();
     Denial {
         status: 401,
         body: description.to_string(),
-        www_authenticate: Some(format!("Bearer error=\"invalid_token\", error_description=\"{safe}\"")),
+        www_authenticate: Some(format!(
+            "Bearer error=\"invalid_token\", error_description=\"{safe}\""
+        )),
         kind,
     }
 }
@@ -115,13 +137,22 @@ mod tests {
         assert_eq!(deny(None).body, "Missing Authorization");
         let d = deny(Some("Basic abc"));
         assert_eq!(d.status, 401);
-        assert!(d.www_authenticate.unwrap().starts_with("Bearer error=\"invalid_token\""));
+        assert!(d
+            .www_authenticate
+            .unwrap()
+            .starts_with("Bearer error=\"invalid_token\""));
         let d = deny(Some("Bearer a.b.c"));
         assert_eq!((d.status, d.kind), (401, Some(ErrorKind::Malformed)));
         let d = deny(Some(&format!("Bearer {token}")));
-        assert_eq!((d.status, d.body.as_str()), (403, "claim username doesn't equal required value"));
+        assert_eq!(
+            (d.status, d.body.as_str()),
+            (403, "claim username doesn't equal required value")
+        );
         let ok = t.mint(&need).unwrap();
-        assert!(matches!(check(&t, Some(&format!("bearer {ok}")), &need).unwrap(), Decision::Allow(_)));
+        assert!(matches!(
+            check(&t, Some(&format!("bearer {ok}")), &need).unwrap(),
+            Decision::Allow(_)
+        ));
     }
 
     #[test]
@@ -131,6 +162,11 @@ mod tests {
         assert!(matches!(err, Ok(Decision::Deny(_))));
         let t = toolkit();
         let token = t.mint(&Claims::new()).unwrap();
-        assert!(check(&Toolkit::new(), Some(&format!("Bearer {token}")), &Claims::new()).is_err());
+        assert!(check(
+            &Toolkit::new(),
+            Some(&format!("Bearer {token}")),
+            &Claims::new()
+        )
+        .is_err());
     }
 }

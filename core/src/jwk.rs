@@ -33,7 +33,12 @@ impl Jwk {
         let alg = alg.unwrap_or_else(|| public.family().default_algorithm());
         let verifier = public.verifier(alg)?;
         let kid = kid.unwrap_or_else(|| thumbprint(&public));
-        Ok(Jwk { kid, alg, public, verifier })
+        Ok(Jwk {
+            kid,
+            alg,
+            public,
+            verifier,
+        })
     }
 
     pub fn kid(&self) -> &str {
@@ -55,7 +60,9 @@ impl Jwk {
     /// unsupported `kty` or `crv`, `use: enc`, or an `alg` that is not a JWS
     /// algorithm of this key's family. Those are skipped, as RFC 7517 5 allows.
     pub fn from_json(value: &Value) -> Result<Option<Jwk>> {
-        let obj = value.as_object().ok_or_else(|| Error::jwks("a JWK must be a JSON object"))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::jwks("a JWK must be a JSON object"))?;
         let text = |name: &str| obj.get(name).and_then(Value::as_str);
         if text("use").is_some_and(|u| u != "sig") {
             return Ok(None);
@@ -66,13 +73,22 @@ impl Jwk {
             }
         }
         let member = |name: &str| -> Result<Vec<u8>> {
-            let encoded = text(name).ok_or_else(|| Error::jwks(format!("JWK is missing \"{name}\"")))?;
-            b64::decode(encoded).map_err(|_| Error::jwks(format!("JWK member \"{name}\" is not base64url")))
+            let encoded =
+                text(name).ok_or_else(|| Error::jwks(format!("JWK is missing \"{name}\"")))?;
+            b64::decode(encoded)
+                .map_err(|_| Error::jwks(format!("JWK member \"{name}\" is not base64url")))
         };
         let public = match (text("kty"), text("crv")) {
-            (Some("RSA"), _) => PublicKey::Rsa { n: strip_zeros(member("n")?), e: strip_zeros(member("e")?) },
+            (Some("RSA"), _) => PublicKey::Rsa {
+                n: strip_zeros(member("n")?),
+                e: strip_zeros(member("e")?),
+            },
             (Some("EC"), Some(crv @ ("P-256" | "P-384"))) => {
-                let family = if crv == "P-256" { KeyFamily::P256 } else { KeyFamily::P384 };
+                let family = if crv == "P-256" {
+                    KeyFamily::P256
+                } else {
+                    KeyFamily::P384
+                };
                 let mut point = vec![4];
                 point.extend(member("x")?);
                 point.extend(member("y")?);
@@ -113,7 +129,11 @@ impl Jwk {
 }
 
 fn strip_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
-    let zeros = bytes.iter().take_while(|b| **b == 0).count().min(bytes.len().saturating_sub(1));
+    let zeros = bytes
+        .iter()
+        .take_while(|b| **b == 0)
+        .count()
+        .min(bytes.len().saturating_sub(1));
     bytes.drain(..zeros);
     bytes
 }
@@ -123,10 +143,24 @@ fn public_members(public: &PublicKey) -> (&'static str, Vec<(&'static str, Strin
     match public {
         PublicKey::Rsa { n, e } => ("RSA", vec![("e", b64::encode(e)), ("n", b64::encode(n))]),
         PublicKey::Ec { family, x, y } => {
-            let crv = if *family == KeyFamily::P256 { "P-256" } else { "P-384" };
-            ("EC", vec![("crv", crv.into()), ("x", b64::encode(x)), ("y", b64::encode(y))])
+            let crv = if *family == KeyFamily::P256 {
+                "P-256"
+            } else {
+                "P-384"
+            };
+            (
+                "EC",
+                vec![
+                    ("crv", crv.into()),
+                    ("x", b64::encode(x)),
+                    ("y", b64::encode(y)),
+                ],
+            )
         }
-        PublicKey::Ed25519 { x } => ("OKP", vec![("crv", "Ed25519".into()), ("x", b64::encode(x))]),
+        PublicKey::Ed25519 { x } => (
+            "OKP",
+            vec![("crv", "Ed25519".into()), ("x", b64::encode(x))],
+        ),
     }
 }
 
@@ -158,7 +192,8 @@ impl JwkSet {
 
     /// Parse `{"keys": [...]}` or a single JWK object.
     pub fn from_json(text: &str) -> Result<JwkSet> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::jwks(format!("not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| Error::jwks(format!("not valid JSON: {e}")))?;
         JwkSet::from_value(&value)
     }
 
@@ -167,7 +202,9 @@ impl JwkSet {
         match value.get("keys") {
             Some(Value::Array(keys)) => {
                 for (i, key) in keys.iter().enumerate() {
-                    if let Some(jwk) = Jwk::from_json(key).map_err(|e| e.context(format!("key {i}")))? {
+                    if let Some(jwk) =
+                        Jwk::from_json(key).map_err(|e| e.context(format!("key {i}")))?
+                    {
                         set.push(jwk);
                     }
                 }
@@ -178,7 +215,11 @@ impl JwkSet {
                     set.push(jwk);
                 }
             }
-            None => return Err(Error::jwks("a JWKS must be an object with a \"keys\" array")),
+            None => {
+                return Err(Error::jwks(
+                    "a JWKS must be an object with a \"keys\" array",
+                ))
+            }
         }
         Ok(set)
     }
@@ -195,7 +236,9 @@ impl JwkSet {
 
     /// Add a key; the first key with a given `kid` wins lookups.
     pub fn push(&mut self, jwk: Jwk) {
-        self.by_kid.entry(jwk.kid.clone()).or_insert(self.keys.len());
+        self.by_kid
+            .entry(jwk.kid.clone())
+            .or_insert(self.keys.len());
         self.keys.push(jwk);
     }
 
@@ -212,15 +255,19 @@ impl JwkSet {
     /// The key for a token's `kid`. A token without `kid` may use a one-key set.
     pub fn find(&self, kid: Option<&str>) -> Result<&Jwk> {
         match kid {
-            Some(kid) => self
-                .by_kid
-                .get(kid)
-                .map(|i| &self.keys[*i])
-                .ok_or_else(|| Error::new(ErrorKind::UnknownKey, format!("no key with kid {kid:?} in the key set"))),
+            Some(kid) => self.by_kid.get(kid).map(|i| &self.keys[*i]).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UnknownKey,
+                    format!("no key with kid {kid:?} in the key set"),
+                )
+            }),
             None if self.keys.len() == 1 => Ok(&self.keys[0]),
             None => Err(Error::new(
                 ErrorKind::UnknownKey,
-                format!("token has no kid and the key set has {} keys", self.keys.len()),
+                format!(
+                    "token has no kid and the key set has {} keys",
+                    self.keys.len()
+                ),
             )),
         }
     }
@@ -256,7 +303,10 @@ mod tests {
         });
         let key = Jwk::from_json(&jwk).unwrap().unwrap();
         assert_eq!(key.kid(), "2011-04-29");
-        assert_eq!(thumbprint(key.public_key()), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(key.public_key()),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]
@@ -274,7 +324,13 @@ mod tests {
         let err = JwkSet::from_json(r#"{"keys":[{"kty":"RSA","n":"!!","e":"AQAB"}]}"#).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Jwks);
         assert!(err.message().contains("key 0"), "{}", err.message());
-        assert_eq!(JwkSet::from_json("[1]").unwrap_err().kind(), ErrorKind::Jwks);
-        assert_eq!(JwkSet::from_json("nope").unwrap_err().kind(), ErrorKind::Jwks);
+        assert_eq!(
+            JwkSet::from_json("[1]").unwrap_err().kind(),
+            ErrorKind::Jwks
+        );
+        assert_eq!(
+            JwkSet::from_json("nope").unwrap_err().kind(),
+            ErrorKind::Jwks
+        );
     }
 }

@@ -134,7 +134,11 @@ pub enum PublicKey {
     /// Modulus and exponent, big-endian without leading zeros.
     Rsa { n: Vec<u8>, e: Vec<u8> },
     /// Affine coordinates, each the curve's field size.
-    Ec { family: KeyFamily, x: Vec<u8>, y: Vec<u8> },
+    Ec {
+        family: KeyFamily,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
     /// The 32-byte Ed25519 public key.
     Ed25519 { x: Vec<u8> },
 }
@@ -157,7 +161,9 @@ impl PublicKey {
             tag if tag.contains("PRIVATE KEY") => Err(Error::key(
                 "this is a private key; a public key (BEGIN PUBLIC KEY) was expected",
             )),
-            tag => Err(Error::key(format!("expected a public key, found a PEM block of type {tag}"))),
+            tag => Err(Error::key(format!(
+                "expected a public key, found a PEM block of type {tag}"
+            ))),
         }
     }
 
@@ -173,7 +179,9 @@ impl PublicKey {
             }
         }
         if ParsedPublicKey::new(&signature::ED25519, der).is_ok() && der.len() >= 32 {
-            return Ok(PublicKey::Ed25519 { x: der[der.len() - 32..].to_vec() });
+            return Ok(PublicKey::Ed25519 {
+                x: der[der.len() - 32..].to_vec(),
+            });
         }
         Err(Error::key(
             "unsupported or invalid public key: expected RSA (2048 bits or more), EC P-256/P-384 or Ed25519",
@@ -196,11 +204,17 @@ impl PublicKey {
     /// The key parsed for verifying `alg` signatures, done once per key.
     pub fn verifier(&self, alg: Algorithm) -> Result<ParsedPublicKey> {
         if alg.family() != self.family() {
-            return Err(Error::key(format!("{alg} cannot be used with {}", self.family().describe())));
+            return Err(Error::key(format!(
+                "{alg} cannot be used with {}",
+                self.family().describe()
+            )));
         }
         let parsed = match self {
-            PublicKey::Rsa { n, e } => rsa::PublicKeyComponents { n: n.as_slice(), e: e.as_slice() }
-                .to_parsed_public_key(rsa_parameters(alg)),
+            PublicKey::Rsa { n, e } => rsa::PublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            }
+            .to_parsed_public_key(rsa_parameters(alg)),
             PublicKey::Ec { x, y, .. } => {
                 let mut point = Vec::with_capacity(1 + x.len() + y.len());
                 point.push(4);
@@ -210,7 +224,12 @@ impl PublicKey {
             }
             PublicKey::Ed25519 { x } => ParsedPublicKey::new(alg.verification(), x),
         };
-        parsed.map_err(|e| Error::key(format!("unusable {} for {alg}: {e}", self.family().describe())))
+        parsed.map_err(|e| {
+            Error::key(format!(
+                "unusable {} for {alg}: {e}",
+                self.family().describe()
+            ))
+        })
     }
 
     /// SubjectPublicKeyInfo DER, for writing `public_key.pem`.
@@ -223,7 +242,10 @@ impl PublicKey {
     }
 
     pub fn to_pem(&self) -> Result<String> {
-        Ok(pem::encode(&pem::Pem::new("PUBLIC KEY", self.to_spki_der()?)))
+        Ok(pem::encode(&pem::Pem::new(
+            "PUBLIC KEY",
+            self.to_spki_der()?,
+        )))
     }
 }
 
@@ -239,7 +261,8 @@ fn rsa_parameters(alg: Algorithm) -> &'static rsa::RsaParameters {
 }
 
 fn rsa_public_from_der(der: &[u8]) -> Result<PublicKey> {
-    let key = rsa::PublicKey::from_der(der).map_err(|e| Error::key(format!("invalid RSA public key: {e}")))?;
+    let key = rsa::PublicKey::from_der(der)
+        .map_err(|e| Error::key(format!("invalid RSA public key: {e}")))?;
     Ok(rsa_public(&key))
 }
 
@@ -300,7 +323,10 @@ impl PrivateKey {
         if let Ok(k) = rsa::KeyPair::from_pkcs8(der) {
             return PrivateKey::new(Signer::Rsa(k));
         }
-        for alg in [&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &signature::ECDSA_P384_SHA384_FIXED_SIGNING] {
+        for alg in [
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        ] {
             if let Ok(k) = EcdsaKeyPair::from_pkcs8(alg, der) {
                 return PrivateKey::new(Signer::Ec(k));
             }
@@ -314,32 +340,44 @@ impl PrivateKey {
     }
 
     fn ec_from_der(der: &[u8]) -> Result<PrivateKey> {
-        for alg in [&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &signature::ECDSA_P384_SHA384_FIXED_SIGNING] {
+        for alg in [
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        ] {
             if let Ok(k) = EcdsaKeyPair::from_private_key_der(alg, der) {
                 return PrivateKey::new(Signer::Ec(k));
             }
         }
-        Err(Error::key("unsupported or invalid EC private key: expected curve P-256 or P-384"))
+        Err(Error::key(
+            "unsupported or invalid EC private key: expected curve P-256 or P-384",
+        ))
     }
 
     fn new(signer: Signer) -> Result<PrivateKey> {
         let public = match &signer {
             Signer::Rsa(k) => rsa_public(k.public_key()),
             Signer::Ec(k) => {
-                let family = if std::ptr::eq(k.algorithm(), &signature::ECDSA_P256_SHA256_FIXED_SIGNING) {
-                    KeyFamily::P256
-                } else {
-                    KeyFamily::P384
-                };
+                let family =
+                    if std::ptr::eq(k.algorithm(), &signature::ECDSA_P256_SHA256_FIXED_SIGNING) {
+                        KeyFamily::P256
+                    } else {
+                        KeyFamily::P384
+                    };
                 let point: EcPublicKeyUncompressedBin = k
                     .public_key()
                     .as_be_bytes()
                     .map_err(|_| Error::key("cannot read EC public point"))?;
                 PublicKey::ec_from_point(family, point.as_ref())?
             }
-            Signer::Ed25519(k) => PublicKey::Ed25519 { x: k.public_key().as_ref().to_vec() },
+            Signer::Ed25519(k) => PublicKey::Ed25519 {
+                x: k.public_key().as_ref().to_vec(),
+            },
         };
-        Ok(PrivateKey { signer, public, rng: SystemRandom::new() })
+        Ok(PrivateKey {
+            signer,
+            public,
+            rng: SystemRandom::new(),
+        })
     }
 
     /// Generate a fresh key for `alg`'s family; `bits` applies to RSA (2048, 3072, 4096).
@@ -358,8 +396,12 @@ impl PrivateKey {
                 };
                 rsa::KeyPair::generate(size).map(Signer::Rsa)
             }
-            KeyFamily::P256 => EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).map(Signer::Ec),
-            KeyFamily::P384 => EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).map(Signer::Ec),
+            KeyFamily::P256 => {
+                EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).map(Signer::Ec)
+            }
+            KeyFamily::P384 => {
+                EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_FIXED_SIGNING).map(Signer::Ec)
+            }
             KeyFamily::Ed25519 => Ed25519KeyPair::generate().map(Signer::Ed25519),
         }
         .map_err(|_| Error::key("key generation failed"))?;
@@ -388,7 +430,10 @@ impl PrivateKey {
     /// Sign `message` with `alg`, which must belong to this key's family (RFC 7515 5.1).
     pub fn sign(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>> {
         if alg.family() != self.family() {
-            return Err(Error::key(format!("{alg} cannot be used with {}", self.family().describe())));
+            return Err(Error::key(format!(
+                "{alg} cannot be used with {}",
+                self.family().describe()
+            )));
         }
         let failed = |_| Error::key(format!("{alg} signing failed"));
         match &self.signer {
@@ -402,10 +447,14 @@ impl PrivateKey {
                     _ => &signature::RSA_PKCS1_SHA256,
                 };
                 let mut sig = vec![0; k.public_modulus_len()];
-                k.sign(encoding, &self.rng, message, &mut sig).map_err(failed)?;
+                k.sign(encoding, &self.rng, message, &mut sig)
+                    .map_err(failed)?;
                 Ok(sig)
             }
-            Signer::Ec(k) => k.sign(&self.rng, message).map(|s| s.as_ref().to_vec()).map_err(failed),
+            Signer::Ec(k) => k
+                .sign(&self.rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(failed),
             Signer::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
         }
     }
@@ -414,7 +463,8 @@ impl PrivateKey {
 /// The first PEM block that holds a key, skipping `EC PARAMETERS` and the like
 /// (what `openssl ecparam -genkey` writes before the key).
 fn first_key_block(pem_text: &[u8]) -> Result<pem::Pem> {
-    let blocks = pem::parse_many(pem_text).map_err(|e| Error::key(format!("not a PEM file: {e}")))?;
+    let blocks =
+        pem::parse_many(pem_text).map_err(|e| Error::key(format!("not a PEM file: {e}")))?;
     blocks
         .into_iter()
         .find(|b| b.tag().contains("KEY"))
@@ -445,13 +495,17 @@ pub fn load_public(path: impl AsRef<Path>) -> Result<PublicKey> {
 }
 
 /// Write `private_key.pem` (mode 0600) and `public_key.pem` into `dir`.
-pub fn write_pair(key: &PrivateKey, dir: impl AsRef<Path>) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+pub fn write_pair(
+    key: &PrivateKey,
+    dir: impl AsRef<Path>,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let dir = dir.as_ref();
     fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, &e))?;
     let private_path = dir.join("private_key.pem");
     let public_path = dir.join("public_key.pem");
     write_private(&private_path, key.to_pkcs8_pem()?.as_bytes())?;
-    fs::write(&public_path, key.public_key().to_pem()?).map_err(|e| Error::io("write", &public_path, &e))?;
+    fs::write(&public_path, key.public_key().to_pem()?)
+        .map_err(|e| Error::io("write", &public_path, &e))?;
     Ok((private_path, public_path))
 }
 
@@ -465,8 +519,11 @@ pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| Error::io("write", path, &e))?;
-    file.write_all(contents).map_err(|e| Error::io("write", path, &e))
+    let mut file = options
+        .open(path)
+        .map_err(|e| Error::io("write", path, &e))?;
+    file.write_all(contents)
+        .map_err(|e| Error::io("write", path, &e))
 }
 
 #[cfg(test)]
@@ -475,27 +532,46 @@ mod tests {
 
     #[test]
     fn generated_keys_roundtrip_through_pem() {
-        for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA] {
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::EdDSA,
+        ] {
             let key = PrivateKey::generate(alg, None).unwrap();
             let again = PrivateKey::from_pem(key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
             assert_eq!(again.public_key(), key.public_key());
-            let public = PublicKey::from_pem(key.public_key().to_pem().unwrap().as_bytes()).unwrap();
+            let public =
+                PublicKey::from_pem(key.public_key().to_pem().unwrap().as_bytes()).unwrap();
             assert_eq!(&public, key.public_key());
             let sig = key.sign(alg, b"msg").unwrap();
-            public.verifier(alg).unwrap().verify_sig(b"msg", &sig).unwrap();
+            public
+                .verifier(alg)
+                .unwrap()
+                .verify_sig(b"msg", &sig)
+                .unwrap();
         }
     }
 
     #[test]
     fn wrong_family_is_refused() {
         let key = PrivateKey::generate(Algorithm::ES256, None).unwrap();
-        assert_eq!(key.sign(Algorithm::RS256, b"m").unwrap_err().kind(), crate::ErrorKind::Key);
+        assert_eq!(
+            key.sign(Algorithm::RS256, b"m").unwrap_err().kind(),
+            crate::ErrorKind::Key
+        );
     }
 
     #[test]
     fn garbage_pem_is_a_key_error() {
-        for text in [&b"hello"[..], b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"] {
-            assert_eq!(PrivateKey::from_pem(text).unwrap_err().kind(), crate::ErrorKind::Key);
+        for text in [
+            &b"hello"[..],
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ] {
+            assert_eq!(
+                PrivateKey::from_pem(text).unwrap_err().kind(),
+                crate::ErrorKind::Key
+            );
         }
     }
 }

@@ -1,6 +1,9 @@
 //! oatk: an OAuth toolkit. Keys and JWKS, JWT minting and validation, and a
 //! fake OAuth2 / OpenID Connect server, behind one chainable [`Toolkit`].
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod b64;
 pub mod claims;

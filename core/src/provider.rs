@@ -34,12 +34,20 @@ impl Provider {
         let agent = agent();
         let url = url.trim();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::invalid_argument(format!("provider URL must start with http:// or https://, got {url:?}")));
+            return Err(Error::invalid_argument(format!(
+                "provider URL must start with http:// or https://, got {url:?}"
+            )));
         }
-        let discovery_url = if url.contains("/.well-known/") || url.ends_with("/oauth/well-known") || url.ends_with(".json") {
+        let discovery_url = if url.contains("/.well-known/")
+            || url.ends_with("/oauth/well-known")
+            || url.ends_with(".json")
+        {
             url.to_string()
         } else {
-            format!("{}/.well-known/openid-configuration", url.trim_end_matches('/'))
+            format!(
+                "{}/.well-known/openid-configuration",
+                url.trim_end_matches('/')
+            )
         };
         let document = get_json(&agent, &discovery_url)?;
         let (metadata, jwks_uri, keys) = if document.get("keys").is_some() {
@@ -50,7 +58,11 @@ impl Provider {
             let jwks_uri = document
                 .get("jwks_uri")
                 .and_then(Value::as_str)
-                .ok_or_else(|| Error::network(format!("{discovery_url}: discovery document has no jwks_uri")))?
+                .ok_or_else(|| {
+                    Error::network(format!(
+                        "{discovery_url}: discovery document has no jwks_uri"
+                    ))
+                })?
                 .to_string();
             let keys = fetch_keys(&agent, &jwks_uri)?;
             (document, jwks_uri, keys)
@@ -134,7 +146,10 @@ fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value> {
         .map_err(|e| Error::network(format!("cannot reach {url}: {e}")))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(Error::network(format!("{url} answered HTTP {}", status.as_u16())));
+        return Err(Error::network(format!(
+            "{url} answered HTTP {}",
+            status.as_u16()
+        )));
     }
     let body = response
         .body_mut()
@@ -142,5 +157,6 @@ fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value> {
         .limit(MAX_BODY)
         .read_to_string()
         .map_err(|e| Error::network(format!("cannot read {url}: {e}")))?;
-    serde_json::from_str(&body).map_err(|e| Error::network(format!("{url} did not return JSON: {e}")))
+    serde_json::from_str(&body)
+        .map_err(|e| Error::network(format!("{url} did not return JSON: {e}")))
 }

@@ -66,7 +66,8 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         return Err(Error::malformed("token is empty"));
     }
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         let count = token.split('.').count();
         return Err(Error::malformed(format!(
@@ -88,21 +89,30 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
 fn json_object(bytes: &[u8], what: &str) -> Result<Claims> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::malformed(format!("token {what} is not a JSON object"))),
+        Ok(_) => Err(Error::malformed(format!(
+            "token {what} is not a JSON object"
+        ))),
         Err(_) => Err(Error::malformed(format!("token {what} is not valid JSON"))),
     }
 }
 
 /// Mint a compact JWS with header `{alg, kid, typ: "JWT"}` and exactly `claims`.
-pub fn mint(key: &PrivateKey, alg: Algorithm, kid: Option<&str>, claims: &Claims) -> Result<String> {
+pub fn mint(
+    key: &PrivateKey,
+    alg: Algorithm,
+    kid: Option<&str>,
+    claims: &Claims,
+) -> Result<String> {
     let mut header = Map::new();
     header.insert("alg".into(), alg.name().into());
     if let Some(kid) = kid {
         header.insert("kid".into(), kid.into());
     }
     header.insert("typ".into(), "JWT".into());
-    let header_json = serde_json::to_vec(&header).map_err(|e| Error::invalid_argument(e.to_string()))?;
-    let claims_json = serde_json::to_vec(claims).map_err(|e| Error::invalid_argument(e.to_string()))?;
+    let header_json =
+        serde_json::to_vec(&header).map_err(|e| Error::invalid_argument(e.to_string()))?;
+    let claims_json =
+        serde_json::to_vec(claims).map_err(|e| Error::invalid_argument(e.to_string()))?;
     let mut token = b64::encode(header_json);
     token.push('.');
     token.push_str(&b64::encode(claims_json));
@@ -137,8 +147,20 @@ mod tests {
     #[test]
     fn garbage_is_malformed() {
         let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
-        for token in ["", "abc", "a.b", "a.b.c.d", "!!.e30.", "e30.!!.", "WzFd.e30.", "e30.WzFd.", huge.as_str()] {
-            let err = parse(token).and_then(|j| j.claims().map(|_| ())).unwrap_err();
+        for token in [
+            "",
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            "!!.e30.",
+            "e30.!!.",
+            "WzFd.e30.",
+            "e30.WzFd.",
+            huge.as_str(),
+        ] {
+            let err = parse(token)
+                .and_then(|j| j.claims().map(|_| ()))
+                .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Malformed, "{token:.20}: {err}");
         }
     }

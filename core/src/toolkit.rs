@@ -228,7 +228,9 @@ impl Toolkit {
     pub fn jwks(&self) -> Result<String> {
         let set = self.jwk_set();
         if set.is_empty() {
-            return Err(Error::key("no key loaded: use with_public, with_private, with_jwks or using_provider first"));
+            return Err(Error::key(
+                "no key loaded: use with_public, with_private, with_jwks or using_provider first",
+            ));
         }
         Ok(set.to_json_pretty())
     }
@@ -252,7 +254,9 @@ impl Toolkit {
         match validate::verify_signature(&jws, &keys) {
             // A provider may have rotated its keys: refetch once, rate limited.
             Err(e) if e.kind() == ErrorKind::UnknownKey => match &self.provider {
-                Some(provider) if provider.refresh()? => validate::verify_signature(&jws, &provider.keys())?,
+                Some(provider) if provider.refresh()? => {
+                    validate::verify_signature(&jws, &provider.keys())?
+                }
                 _ => return Err(e),
             },
             result => result?,
@@ -285,7 +289,9 @@ impl Toolkit {
 
     fn token_text<'a>(&'a self, token: Option<&'a str>) -> Result<&'a str> {
         token.or(self.current.as_deref()).ok_or_else(|| {
-            Error::invalid_argument("no token: pass one, or read one with from_file, from_clipboard or from_stdin")
+            Error::invalid_argument(
+                "no token: pass one, or read one with from_file, from_clipboard or from_stdin",
+            )
         })
     }
 
@@ -311,8 +317,12 @@ impl Toolkit {
 pub fn parse_object(json: &str, what: &str) -> Result<Claims> {
     match serde_json::from_str::<Value>(json) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::invalid_argument(format!("{what} must be a JSON object"))),
-        Err(e) => Err(Error::invalid_argument(format!("{what} is not valid JSON: {e}"))),
+        Ok(_) => Err(Error::invalid_argument(format!(
+            "{what} must be a JSON object"
+        ))),
+        Err(e) => Err(Error::invalid_argument(format!(
+            "{what} is not valid JSON: {e}"
+        ))),
     }
 }
 

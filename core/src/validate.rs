@@ -49,10 +49,16 @@ impl Validator {
         // RFC 7519 4.1.4: the current time must be before exp.
         match numeric_date(claims, "exp")? {
             Some(exp) if now >= exp + leeway => {
-                return Err(Error::new(ErrorKind::Expired, format!("token expired at {}", time::rfc3339(exp))))
+                return Err(Error::new(
+                    ErrorKind::Expired,
+                    format!("token expired at {}", time::rfc3339(exp)),
+                ))
             }
             None if self.require_exp => {
-                return Err(Error::new(ErrorKind::MissingClaim, "required claim exp is missing"))
+                return Err(Error::new(
+                    ErrorKind::MissingClaim,
+                    "required claim exp is missing",
+                ))
             }
             _ => {}
         }
@@ -72,7 +78,9 @@ impl Validator {
                 _ => false,
             };
             if !ok {
-                let found = claims.get("aud").map_or("none".to_string(), Value::to_string);
+                let found = claims
+                    .get("aud")
+                    .map_or("none".to_string(), Value::to_string);
                 return Err(Error::new(
                     ErrorKind::InvalidAudience,
                     format!("token audience {found} does not include {audience:?}"),
@@ -82,7 +90,9 @@ impl Validator {
         if let Some(issuer) = &self.issuer {
             let iss = claims.get("iss").and_then(Value::as_str);
             if iss != Some(issuer.as_str()) {
-                let found = claims.get("iss").map_or("none".to_string(), Value::to_string);
+                let found = claims
+                    .get("iss")
+                    .map_or("none".to_string(), Value::to_string);
                 return Err(Error::new(
                     ErrorKind::InvalidIssuer,
                     format!("token issuer {found} is not {issuer:?}"),
@@ -98,13 +108,22 @@ impl Validator {
 pub fn verify_signature(jws: &Jws<'_>, keys: &JwkSet) -> Result<()> {
     let alg = jws.alg()?;
     if alg.eq_ignore_ascii_case("none") {
-        return Err(Error::new(ErrorKind::UnsupportedAlgorithm, "unsigned tokens (alg none) are not accepted"));
+        return Err(Error::new(
+            ErrorKind::UnsupportedAlgorithm,
+            "unsigned tokens (alg none) are not accepted",
+        ));
     }
     // RFC 7515 4.1.11: a critical extension we do not understand makes the token invalid.
     if let Some(crit) = jws.header.get("crit") {
-        let names = crit.as_array().map(|a| a.iter().map(|v| v.as_str().unwrap_or("?")).collect::<Vec<_>>());
+        let names = crit.as_array().map(|a| {
+            a.iter()
+                .map(|v| v.as_str().unwrap_or("?"))
+                .collect::<Vec<_>>()
+        });
         return Err(Error::malformed(match names {
-            Some(names) if !names.is_empty() => format!("unsupported critical header {}", names.join(", ")),
+            Some(names) if !names.is_empty() => {
+                format!("unsupported critical header {}", names.join(", "))
+            }
             _ => "header crit must be a non-empty array of names".into(),
         }));
     }
@@ -117,7 +136,10 @@ pub fn verify_signature(jws: &Jws<'_>, keys: &JwkSet) -> Result<()> {
         ));
     }
     if !key.verify(jws.signing_input.as_bytes(), &jws.signature) {
-        return Err(Error::new(ErrorKind::InvalidSignature, "token signature is invalid"));
+        return Err(Error::new(
+            ErrorKind::InvalidSignature,
+            "token signature is invalid",
+        ));
     }
     Ok(())
 }

@@ -4,24 +4,42 @@
 use oatk::{Algorithm, ErrorKind, Jwk, PrivateKey, PublicKey};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn roundtrip(private: &str, public: &str, algs: &[Algorithm]) {
     let key = PrivateKey::from_pem(&fixture(private)).unwrap_or_else(|e| panic!("{private}: {e}"));
     let public = PublicKey::from_pem(&fixture(public)).unwrap_or_else(|e| panic!("{public}: {e}"));
-    assert_eq!(key.public_key(), &public, "{private}: derived public key differs from openssl's");
+    assert_eq!(
+        key.public_key(),
+        &public,
+        "{private}: derived public key differs from openssl's"
+    );
     for alg in algs {
         let sig = key.sign(*alg, b"signing input").unwrap();
         let jwk = Jwk::new(public.clone(), Some(*alg), None).unwrap();
         assert!(jwk.verify(b"signing input", &sig), "{private} {alg}");
-        assert!(!jwk.verify(b"signing inpuT", &sig), "{private} {alg} tampered");
+        assert!(
+            !jwk.verify(b"signing inpuT", &sig),
+            "{private} {alg} tampered"
+        );
     }
 }
 
 #[test]
 fn rsa_pkcs1_and_pkcs8() {
-    let all = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512];
+    let all = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ];
     roundtrip("rsa_pkcs1.pem", "rsa_spki.pub.pem", &all);
     roundtrip("rsa_pkcs8.pem", "rsa_pkcs1.pub.pem", &all);
 }
@@ -46,14 +64,20 @@ fn refused_keys_say_why() {
     assert_eq!(curve.kind(), ErrorKind::Key);
     assert!(curve.message().contains("P-256"), "{curve}");
     let public_as_private = PrivateKey::from_pem(&fixture("rsa_spki.pub.pem")).unwrap_err();
-    assert!(public_as_private.message().contains("public key"), "{public_as_private}");
+    assert!(
+        public_as_private.message().contains("public key"),
+        "{public_as_private}"
+    );
 }
 
 #[test]
 fn file_errors_name_the_file() {
     let missing = oatk::key::load_private("/nonexistent/key.pem").unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::Io);
-    assert!(missing.message().contains("/nonexistent/key.pem"), "{missing}");
+    assert!(
+        missing.message().contains("/nonexistent/key.pem"),
+        "{missing}"
+    );
     let dir = std::env::temp_dir().join(format!("oatk-keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let garbage = dir.join("garbage.pem");
@@ -72,7 +96,10 @@ fn generated_private_key_file_is_0600() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     assert_eq!(oatk::key::load_public(&public).unwrap(), *key.public_key());
     std::fs::remove_dir_all(dir).unwrap();
@@ -82,8 +109,15 @@ fn generated_private_key_file_is_0600() {
 fn rsa_sizes_generate() {
     for bits in [2048, 3072] {
         let key = PrivateKey::generate(Algorithm::RS256, Some(bits)).unwrap();
-        let PublicKey::Rsa { n, .. } = key.public_key() else { panic!() };
+        let PublicKey::Rsa { n, .. } = key.public_key() else {
+            panic!()
+        };
         assert_eq!(n.len() * 8, bits as usize);
     }
-    assert_eq!(PrivateKey::generate(Algorithm::RS256, Some(1000)).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        PrivateKey::generate(Algorithm::RS256, Some(1000))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
 }

@@ -39,7 +39,9 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-            out.push(u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap());
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -56,7 +58,9 @@ fn encode(pairs: &[(&str, &str)]) -> String {
             let esc: String = v
                 .bytes()
                 .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
                     _ => format!("%{b:02X}"),
                 })
                 .collect();
@@ -67,7 +71,11 @@ fn encode(pairs: &[(&str, &str)]) -> String {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().max_redirects(0).http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
@@ -77,7 +85,11 @@ fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
-    Reply { status: r.status().as_u16(), headers, body: r.body_mut().read_to_string().unwrap_or_default() }
+    Reply {
+        status: r.status().as_u16(),
+        headers,
+        body: r.body_mut().read_to_string().unwrap_or_default(),
+    }
 }
 
 fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
@@ -97,7 +109,12 @@ fn post(url: &str, content_type: &str, body: &str, headers: &[(&str, &str)]) -> 
 }
 
 fn form(url: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
-    post(url, "application/x-www-form-urlencoded", &encode(pairs), headers)
+    post(
+        url,
+        "application/x-www-form-urlencoded",
+        &encode(pairs),
+        headers,
+    )
 }
 
 const CONFIG: &str = r#"
@@ -150,7 +167,10 @@ fn start(name: &str) -> Server {
 }
 
 fn s256(verifier: &str) -> String {
-    b64::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()))
+    b64::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        verifier.as_bytes(),
+    ))
 }
 
 /// Log in as xtof and consent, as a browser would; returns the redirect's parameters and the session cookie.
@@ -167,50 +187,114 @@ fn authorize(server: &Server, extra: &[(&str, &str)]) -> (HashMap<String, String
     let url = format!("{}/oauth/authorize?{}", server.url(), encode(&params));
     let login = get(&url, &[]);
     assert_eq!(login.status, 200);
-    assert!(login.body.contains("name=\"username\""), "login page expected");
+    assert!(
+        login.body.contains("name=\"username\""),
+        "login page expected"
+    );
     let mut posted = params.clone();
     posted.push(("username", "xtof"));
     let consent = form(&format!("{}/oauth/authorize", server.url()), &posted, &[]);
     assert_eq!(consent.status, 200, "{}", consent.body);
-    assert!(consent.body.contains("Test App"), "consent names the client");
-    let cookie = consent.header("set-cookie").split(';').next().unwrap().to_string();
-    let csrf = consent.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(
+        consent.body.contains("Test App"),
+        "consent names the client"
+    );
+    let cookie = consent
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = consent
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let mut decision = params.clone();
     decision.push(("decision", "allow"));
     decision.push(("csrf", &csrf));
-    let back = form(&format!("{}/oauth/authorize", server.url()), &decision, &[("cookie", &cookie)]);
+    let back = form(
+        &format!("{}/oauth/authorize", server.url()),
+        &decision,
+        &[("cookie", &cookie)],
+    );
     assert_eq!(back.status, 302, "{}", back.body);
-    assert!(back.header("location").starts_with("http://localhost:5001?") || back.header("location").starts_with("http://localhost:5001/?"));
+    assert!(
+        back.header("location")
+            .starts_with("http://localhost:5001?")
+            || back
+                .header("location")
+                .starts_with("http://localhost:5001/?")
+    );
     (back.location_params(), cookie)
 }
 
 #[test]
 fn discovery_and_jwks() {
     let server = start("discovery");
-    let doc = get(&format!("{}/.well-known/openid-configuration", server.url()), &[]).json();
+    let doc = get(
+        &format!("{}/.well-known/openid-configuration", server.url()),
+        &[],
+    )
+    .json();
     assert_eq!(doc["issuer"], server.url());
-    assert_eq!(doc["token_endpoint"], format!("{}/oauth/token", server.url()));
-    assert_eq!(doc["code_challenge_methods_supported"], json!(["S256", "plain"]));
-    for path in ["/oauth/well-known", "/.well-known/oauth-authorization-server"] {
+    assert_eq!(
+        doc["token_endpoint"],
+        format!("{}/oauth/token", server.url())
+    );
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        json!(["S256", "plain"])
+    );
+    for path in [
+        "/oauth/well-known",
+        "/.well-known/oauth-authorization-server",
+    ] {
         assert_eq!(get(&format!("{}{path}", server.url()), &[]).json(), doc);
     }
-    let jwks = get(&doc["jwks_uri"].as_str().unwrap().replace("localhost", "127.0.0.1"), &[]).json();
+    let jwks = get(
+        &doc["jwks_uri"]
+            .as_str()
+            .unwrap()
+            .replace("localhost", "127.0.0.1"),
+        &[],
+    )
+    .json();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     assert!(jwks["keys"][0].get("d").is_none());
-    let issued = server.issue_token("alice", Default::default(), "test", "openid").unwrap();
+    let issued = server
+        .issue_token("alice", Default::default(), "test", "openid")
+        .unwrap();
     let mut t = Toolkit::new();
-    t.with_jwks(&jwks.to_string()).unwrap().with_issuer(server.url()).with_client_id("test");
+    t.with_jwks(&jwks.to_string())
+        .unwrap()
+        .with_issuer(server.url())
+        .with_client_id("test");
     let claims = t.validate(issued["access_token"].as_str()).unwrap();
     assert_eq!(claims["username"], "alice");
 }
 
 #[test]
 fn issuer_is_exactly_as_configured() {
-    let (server, _) = start_with(&format!("issuer = \"http://idp.example/realms/x/\"\n{CONFIG}"), "issuer", true);
-    let doc = get(&format!("{}/.well-known/openid-configuration", server.url()), &[]).json();
+    let (server, _) = start_with(
+        &format!("issuer = \"http://idp.example/realms/x/\"\n{CONFIG}"),
+        "issuer",
+        true,
+    );
+    let doc = get(
+        &format!("{}/.well-known/openid-configuration", server.url()),
+        &[],
+    )
+    .json();
     assert_eq!(doc["issuer"], "http://idp.example/realms/x/");
     assert_eq!(doc["jwks_uri"], "http://idp.example/realms/x/oauth/certs");
-    let issued = server.issue_token("bob", Default::default(), "test", "openid").unwrap();
+    let issued = server
+        .issue_token("bob", Default::default(), "test", "openid")
+        .unwrap();
     let claims = oatk::token::decode(issued["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(claims["iss"], "http://idp.example/realms/x/");
 }
@@ -220,8 +304,17 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
     let server = start("flow");
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let challenge = s256(verifier);
-    assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "RFC 7636 appendix B");
-    let (back, cookie) = authorize(&server, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
+    assert_eq!(
+        challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "RFC 7636 appendix B"
+    );
+    let (back, cookie) = authorize(
+        &server,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
     assert_eq!(back["state"], "st@te/1", "state returned untouched");
     let code = &back["code"];
     let token_url = format!("{}/oauth/token", server.url());
@@ -239,10 +332,28 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 300);
     let access = oatk::token::decode(tokens["access_token"].as_str().unwrap()).unwrap();
-    for claim in ["iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "jti", "scope", "typ", "username", "permission_groups", "allowed-origins"] {
+    for claim in [
+        "iss",
+        "sub",
+        "aud",
+        "azp",
+        "exp",
+        "iat",
+        "auth_time",
+        "jti",
+        "scope",
+        "typ",
+        "username",
+        "permission_groups",
+        "allowed-origins",
+    ] {
         assert!(access.contains_key(claim), "access token lacks {claim}");
     }
-    assert_eq!(access["groups"], json!(["admin"]), "per-user claims from the config");
+    assert_eq!(
+        access["groups"],
+        json!(["admin"]),
+        "per-user claims from the config"
+    );
     let id = oatk::token::decode(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
     assert_eq!(id["aud"], "test");
@@ -252,57 +363,141 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
 
     // A code works once.
     let again = form(&token_url, &exchange, &[]);
-    assert_eq!((again.status, again.json()["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (again.status, again.json()["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 
     // Userinfo with the bearer token.
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
-    let info = get(&format!("{}/oauth/userinfo", server.url()), &[("authorization", &bearer)]);
+    let info = get(
+        &format!("{}/oauth/userinfo", server.url()),
+        &[("authorization", &bearer)],
+    );
     assert_eq!(info.status, 200);
     let info = info.json();
-    assert_eq!((info["sub"].clone(), info["preferred_username"].clone()), (access["sub"].clone(), json!("xtof")));
+    assert_eq!(
+        (info["sub"].clone(), info["preferred_username"].clone()),
+        (access["sub"].clone(), json!("xtof"))
+    );
 
     // Refresh rotates: the old refresh token stops working.
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let renewed = form(&token_url, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "test")], &[]);
+    let renewed = form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
     assert_eq!(renewed.status, 200, "{}", renewed.body);
     let renewed = renewed.json();
     assert_ne!(renewed["refresh_token"], tokens["refresh_token"]);
-    let replay = form(&token_url, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "test")], &[]);
+    let replay = form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
     assert_eq!(replay.json()["error"], "invalid_grant");
 
     // Introspection and revocation.
     let introspect = format!("{}/oauth/introspect", server.url());
-    let active = form(&introspect, &[("token", renewed["access_token"].as_str().unwrap()), ("client_id", "test")], &[]).json();
+    let active = form(
+        &introspect,
+        &[
+            ("token", renewed["access_token"].as_str().unwrap()),
+            ("client_id", "test"),
+        ],
+        &[],
+    )
+    .json();
     assert_eq!(active["active"], true);
     assert_eq!(active["username"], "xtof");
     let revoke = format!("{}/oauth/revoke", server.url());
     let new_refresh = renewed["refresh_token"].as_str().unwrap();
-    assert_eq!(form(&revoke, &[("token", new_refresh), ("client_id", "test")], &[]).status, 200);
-    let after = form(&token_url, &[("grant_type", "refresh_token"), ("refresh_token", new_refresh), ("client_id", "test")], &[]);
+    assert_eq!(
+        form(
+            &revoke,
+            &[("token", new_refresh), ("client_id", "test")],
+            &[]
+        )
+        .status,
+        200
+    );
+    let after = form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", new_refresh),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
     assert_eq!(after.json()["error"], "invalid_grant");
     let access2 = renewed["access_token"].as_str().unwrap();
-    assert_eq!(form(&revoke, &[("token", access2), ("client_id", "test")], &[]).status, 200);
-    let info = get(&format!("{}/oauth/userinfo", server.url()), &[("authorization", &format!("Bearer {access2}"))]);
+    assert_eq!(
+        form(&revoke, &[("token", access2), ("client_id", "test")], &[]).status,
+        200
+    );
+    let info = get(
+        &format!("{}/oauth/userinfo", server.url()),
+        &[("authorization", &format!("Bearer {access2}"))],
+    );
     assert_eq!(info.status, 401);
     assert!(info.header("www-authenticate").contains("invalid_token"));
-    assert_eq!(form(&introspect, &[("token", access2), ("client_id", "test")], &[]).json(), json!({"active": false}));
+    assert_eq!(
+        form(
+            &introspect,
+            &[("token", access2), ("client_id", "test")],
+            &[]
+        )
+        .json(),
+        json!({"active": false})
+    );
 
     // Still signed in: the next authorization skips the login page and, having consented, the consent page.
     let url = format!(
         "{}/oauth/authorize?{}",
         server.url(),
-        encode(&[("response_type", "code"), ("client_id", "test"), ("redirect_uri", "http://localhost:5001"),
-                 ("scope", "openid profile email"), ("code_challenge", &challenge), ("code_challenge_method", "S256")])
+        encode(&[
+            ("response_type", "code"),
+            ("client_id", "test"),
+            ("redirect_uri", "http://localhost:5001"),
+            ("scope", "openid profile email"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256")
+        ])
     );
     let direct = get(&url, &[("cookie", &cookie)]);
     assert_eq!(direct.status, 302);
     assert!(direct.location_params().contains_key("code"));
 
     // Logout ends the session and goes to the registered post-logout URI only.
-    let out = get(&format!("{}/oauth/logout?post_logout_redirect_uri=http://localhost:5001/bye&client_id=test", server.url()), &[("cookie", &cookie)]);
-    assert_eq!((out.status, out.header("location")), (302, "http://localhost:5001/bye"));
+    let out = get(
+        &format!(
+            "{}/oauth/logout?post_logout_redirect_uri=http://localhost:5001/bye&client_id=test",
+            server.url()
+        ),
+        &[("cookie", &cookie)],
+    );
+    assert_eq!(
+        (out.status, out.header("location")),
+        (302, "http://localhost:5001/bye")
+    );
     assert!(out.header("set-cookie").contains("Max-Age=0"));
-    let evil = get(&format!("{}/oauth/logout?post_logout_redirect_uri=https://evil.example/", server.url()), &[]);
+    let evil = get(
+        &format!(
+            "{}/oauth/logout?post_logout_redirect_uri=https://evil.example/",
+            server.url()
+        ),
+        &[],
+    );
     assert_eq!(evil.header("location"), "/");
     let relogin = get(&url, &[("cookie", &cookie)]);
     assert_eq!(relogin.status, 200, "session gone: login page again");
@@ -313,21 +508,71 @@ fn pkce_is_enforced() {
     let server = start("pkce");
     let token_url = format!("{}/oauth/token", server.url());
     let challenge = s256("a-verifier-that-is-long-enough-to-be-valid-0123456789");
-    let (back, _) = authorize(&server, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
-    let wrong = form(&token_url, &[("grant_type", "authorization_code"), ("code", &back["code"]), ("client_id", "test"),
-        ("code_verifier", "another-verifier-that-is-long-enough-to-be-valid-0123")], &[]);
-    assert_eq!((wrong.status, wrong.json()["error"].clone()), (400, json!("invalid_grant")));
-    let (back, _) = authorize(&server, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
-    let missing = form(&token_url, &[("grant_type", "authorization_code"), ("code", &back["code"]), ("client_id", "test")], &[]);
+    let (back, _) = authorize(
+        &server,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let wrong = form(
+        &token_url,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &back["code"]),
+            ("client_id", "test"),
+            (
+                "code_verifier",
+                "another-verifier-that-is-long-enough-to-be-valid-0123",
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(
+        (wrong.status, wrong.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+    let (back, _) = authorize(
+        &server,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let missing = form(
+        &token_url,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &back["code"]),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
     assert_eq!(missing.json()["error"], "invalid_grant");
     // plain works when asked for; JSON bodies, as the original script sent, are accepted.
     let plain = "plain-verifier-plain-verifier-plain-verifier-0123";
-    let (back, _) = authorize(&server, &[("code_challenge", plain), ("code_challenge_method", "plain")]);
-    let body = json!({"grant_type": "authorization_code", "code": back["code"], "code_verifier": plain}).to_string();
+    let (back, _) = authorize(
+        &server,
+        &[
+            ("code_challenge", plain),
+            ("code_challenge_method", "plain"),
+        ],
+    );
+    let body =
+        json!({"grant_type": "authorization_code", "code": back["code"], "code_verifier": plain})
+            .to_string();
     let ok = post(&token_url, "application/json", &body, &[]);
     assert_eq!(ok.status, 200, "{}", ok.body);
     // A public client must use PKCE at all.
-    let url = format!("{}/oauth/authorize?{}", server.url(), encode(&[("response_type", "code"), ("client_id", "test"), ("state", "s")]));
+    let url = format!(
+        "{}/oauth/authorize?{}",
+        server.url(),
+        encode(&[
+            ("response_type", "code"),
+            ("client_id", "test"),
+            ("state", "s")
+        ])
+    );
     let refused = get(&url, &[]);
     assert_eq!(refused.status, 302);
     assert_eq!(refused.location_params()["error"], "invalid_request");
@@ -338,9 +583,21 @@ fn pkce_is_enforced() {
 fn untrusted_redirects_are_never_followed() {
     let server = start("redirects");
     for query in [
-        encode(&[("response_type", "code"), ("client_id", "test"), ("redirect_uri", "https://evil.example/cb")]),
-        encode(&[("response_type", "code"), ("client_id", "test"), ("redirect_uri", "http://localhost:5001.evil.example")]),
-        encode(&[("response_type", "code"), ("client_id", "nobody"), ("redirect_uri", "http://localhost:5001")]),
+        encode(&[
+            ("response_type", "code"),
+            ("client_id", "test"),
+            ("redirect_uri", "https://evil.example/cb"),
+        ]),
+        encode(&[
+            ("response_type", "code"),
+            ("client_id", "test"),
+            ("redirect_uri", "http://localhost:5001.evil.example"),
+        ]),
+        encode(&[
+            ("response_type", "code"),
+            ("client_id", "nobody"),
+            ("redirect_uri", "http://localhost:5001"),
+        ]),
         encode(&[("response_type", "code")]),
     ] {
         let page = get(&format!("{}/oauth/authorize?{query}", server.url()), &[]);
@@ -349,13 +606,28 @@ fn untrusted_redirects_are_never_followed() {
         assert!(page.body.contains("<html"));
     }
     // After the redirect URI is trusted, errors go back to it (RFC 6749 4.1.2.1).
-    let q = encode(&[("response_type", "token"), ("client_id", "svc"), ("state", "xyz")]);
+    let q = encode(&[
+        ("response_type", "token"),
+        ("client_id", "svc"),
+        ("state", "xyz"),
+    ]);
     let back = get(&format!("{}/oauth/authorize?{q}", server.url()), &[]);
     assert_eq!(back.status, 302);
     assert_eq!(back.location_params()["error"], "unsupported_response_type");
-    let q = encode(&[("response_type", "code"), ("client_id", "svc"), ("prompt", "none"), ("state", "xyz")]);
+    let q = encode(&[
+        ("response_type", "code"),
+        ("client_id", "svc"),
+        ("prompt", "none"),
+        ("state", "xyz"),
+    ]);
     let back = get(&format!("{}/oauth/authorize?{q}", server.url()), &[]);
-    assert_eq!((back.location_params()["error"].as_str(), back.location_params()["state"].as_str()), ("login_required", "xyz"));
+    assert_eq!(
+        (
+            back.location_params()["error"].as_str(),
+            back.location_params()["state"].as_str()
+        ),
+        ("login_required", "xyz")
+    );
 }
 
 #[test]
@@ -363,22 +635,60 @@ fn client_credentials_and_client_authentication() {
     let server = start("clientcreds");
     let token_url = format!("{}/oauth/token", server.url());
     let basic = format!("Basic {}", base64_std("svc:s3cret"));
-    let ok = form(&token_url, &[("grant_type", "client_credentials")], &[("authorization", &basic)]);
+    let ok = form(
+        &token_url,
+        &[("grant_type", "client_credentials")],
+        &[("authorization", &basic)],
+    );
     assert_eq!(ok.status, 200, "{}", ok.body);
     let ok = ok.json();
     assert!(ok.get("refresh_token").is_none() && ok.get("id_token").is_none());
     let claims = oatk::token::decode(ok["access_token"].as_str().unwrap()).unwrap();
-    assert_eq!((claims["sub"].as_str(), claims["scope"].as_str()), (Some("svc"), Some("profile api")));
-    let post_auth = form(&token_url, &[("grant_type", "client_credentials"), ("client_id", "svc"), ("client_secret", "s3cret"), ("scope", "api")], &[]);
+    assert_eq!(
+        (claims["sub"].as_str(), claims["scope"].as_str()),
+        (Some("svc"), Some("profile api"))
+    );
+    let post_auth = form(
+        &token_url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "svc"),
+            ("client_secret", "s3cret"),
+            ("scope", "api"),
+        ],
+        &[],
+    );
     assert_eq!(post_auth.status, 200);
-    let wrong = form(&token_url, &[("grant_type", "client_credentials")], &[("authorization", &format!("Basic {}", base64_std("svc:nope")))]);
-    assert_eq!((wrong.status, wrong.json()["error"].clone()), (401, json!("invalid_client")));
+    let wrong = form(
+        &token_url,
+        &[("grant_type", "client_credentials")],
+        &[(
+            "authorization",
+            &format!("Basic {}", base64_std("svc:nope")),
+        )],
+    );
+    assert_eq!(
+        (wrong.status, wrong.json()["error"].clone()),
+        (401, json!("invalid_client"))
+    );
     assert!(wrong.header("www-authenticate").starts_with("Basic"));
-    let public = form(&token_url, &[("grant_type", "client_credentials"), ("client_id", "test")], &[]);
+    let public = form(
+        &token_url,
+        &[("grant_type", "client_credentials"), ("client_id", "test")],
+        &[],
+    );
     assert_eq!(public.json()["error"], "invalid_client");
-    let scope = form(&token_url, &[("grant_type", "client_credentials"), ("scope", "admin")], &[("authorization", &basic)]);
+    let scope = form(
+        &token_url,
+        &[("grant_type", "client_credentials"), ("scope", "admin")],
+        &[("authorization", &basic)],
+    );
     assert_eq!(scope.json()["error"], "invalid_scope");
-    let unsupported = form(&token_url, &[("grant_type", "password"), ("username", "x")], &[("authorization", &basic)]);
+    let unsupported = form(
+        &token_url,
+        &[("grant_type", "password"), ("username", "x")],
+        &[("authorization", &basic)],
+    );
     assert_eq!(unsupported.json()["error"], "unsupported_grant_type");
 }
 
@@ -394,31 +704,158 @@ fn bad_input_gets_4xx_and_rfc_json() {
     let token_url = format!("{url}/oauth/token");
     let cases: Vec<(Reply, u16, &str)> = vec![
         (form(&token_url, &[], &[]), 400, "invalid_request"),
-        (form(&token_url, &[("grant_type", "authorization_code"), ("grant_type", "authorization_code")], &[]), 400, "invalid_request"),
-        (form(&token_url, &[("grant_type", "authorization_code"), ("code", "nope"), ("client_id", "test")], &[]), 400, "invalid_grant"),
-        (post(&token_url, "text/plain", "grant_type=client_credentials", &[]), 400, "invalid_request"),
-        (post(&token_url, "application/json", "{not json", &[]), 400, "invalid_request"),
-        (post(&token_url, "application/json", "[1,2]", &[]), 400, "invalid_request"),
-        (post(&token_url, "application/json", r#"{"grant_type": {"a": 1}}"#, &[]), 400, "invalid_request"),
-        (post(&token_url, "application/x-www-form-urlencoded", &"a".repeat(200_000), &[]), 413, "invalid_request"),
+        (
+            form(
+                &token_url,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("grant_type", "authorization_code"),
+                ],
+                &[],
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            form(
+                &token_url,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", "nope"),
+                    ("client_id", "test"),
+                ],
+                &[],
+            ),
+            400,
+            "invalid_grant",
+        ),
+        (
+            post(
+                &token_url,
+                "text/plain",
+                "grant_type=client_credentials",
+                &[],
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            post(&token_url, "application/json", "{not json", &[]),
+            400,
+            "invalid_request",
+        ),
+        (
+            post(&token_url, "application/json", "[1,2]", &[]),
+            400,
+            "invalid_request",
+        ),
+        (
+            post(
+                &token_url,
+                "application/json",
+                r#"{"grant_type": {"a": 1}}"#,
+                &[],
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            post(
+                &token_url,
+                "application/x-www-form-urlencoded",
+                &"a".repeat(200_000),
+                &[],
+            ),
+            413,
+            "invalid_request",
+        ),
         (get(&token_url, &[]), 405, "invalid_request"),
         (get(&format!("{url}/nope"), &[]), 404, "not_found"),
-        (get(&format!("{url}/oauth/userinfo"), &[("authorization", "Bearer garbage")]), 401, "invalid_token"),
-        (get(&format!("{url}/oauth/userinfo"), &[("authorization", "Bearer a.b.c")]), 401, "invalid_token"),
-        (form(&format!("{url}/oauth/introspect"), &[("token", "x")], &[]), 401, "invalid_client"),
-        (form(&format!("{url}/oauth/revoke"), &[("client_id", "test")], &[]), 400, "invalid_request"),
-        (post(&format!("{url}/oauth/register"), "application/json", r#"{"redirect_uris": ["nope#frag"]}"#, &[]), 400, "invalid_redirect_uri"),
-        (post(&format!("{url}/oauth/register"), "application/json", r#"{"redirect_uris": "x"}"#, &[]), 400, "invalid_client_metadata"),
-        (post(&format!("{url}/admin/users"), "application/json", r#"{"username": 3}"#, &[]), 400, "invalid_request"),
-        (post(&format!("{url}/admin/clients"), "application/json", r#"{"client_id": ""}"#, &[]), 400, "invalid_client_metadata"),
+        (
+            get(
+                &format!("{url}/oauth/userinfo"),
+                &[("authorization", "Bearer garbage")],
+            ),
+            401,
+            "invalid_token",
+        ),
+        (
+            get(
+                &format!("{url}/oauth/userinfo"),
+                &[("authorization", "Bearer a.b.c")],
+            ),
+            401,
+            "invalid_token",
+        ),
+        (
+            form(&format!("{url}/oauth/introspect"), &[("token", "x")], &[]),
+            401,
+            "invalid_client",
+        ),
+        (
+            form(
+                &format!("{url}/oauth/revoke"),
+                &[("client_id", "test")],
+                &[],
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            post(
+                &format!("{url}/oauth/register"),
+                "application/json",
+                r#"{"redirect_uris": ["nope#frag"]}"#,
+                &[],
+            ),
+            400,
+            "invalid_redirect_uri",
+        ),
+        (
+            post(
+                &format!("{url}/oauth/register"),
+                "application/json",
+                r#"{"redirect_uris": "x"}"#,
+                &[],
+            ),
+            400,
+            "invalid_client_metadata",
+        ),
+        (
+            post(
+                &format!("{url}/admin/users"),
+                "application/json",
+                r#"{"username": 3}"#,
+                &[],
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            post(
+                &format!("{url}/admin/clients"),
+                "application/json",
+                r#"{"client_id": ""}"#,
+                &[],
+            ),
+            400,
+            "invalid_client_metadata",
+        ),
     ];
     for (i, (reply, status, error)) in cases.into_iter().enumerate() {
         assert_eq!(reply.status, status, "case {i}: {}", reply.body);
         assert_eq!(reply.json()["error"], error, "case {i}");
     }
-    let introspected = form(&format!("{url}/oauth/introspect"), &[("token", "garbage"), ("client_id", "test")], &[]);
+    let introspected = form(
+        &format!("{url}/oauth/introspect"),
+        &[("token", "garbage"), ("client_id", "test")],
+        &[],
+    );
     assert_eq!(introspected.json(), json!({"active": false}));
-    let repeated = get(&format!("{url}/oauth/authorize?client_id=test&client_id=test"), &[]);
+    let repeated = get(
+        &format!("{url}/oauth/authorize?client_id=test&client_id=test"),
+        &[],
+    );
     assert_eq!(repeated.status, 400);
 }
 
@@ -426,31 +863,77 @@ fn bad_input_gets_4xx_and_rfc_json() {
 fn registration_admin_and_cors() {
     let server = start("registration");
     let url = server.url();
-    let reg = post(&format!("{url}/oauth/register"), "application/json",
-        r#"{"redirect_uris": ["http://127.0.0.1:8080/cb"], "client_name": "dyn", "token_endpoint_auth_method": "client_secret_post"}"#, &[]);
+    let reg = post(
+        &format!("{url}/oauth/register"),
+        "application/json",
+        r#"{"redirect_uris": ["http://127.0.0.1:8080/cb"], "client_name": "dyn", "token_endpoint_auth_method": "client_secret_post"}"#,
+        &[],
+    );
     assert_eq!(reg.status, 201, "{}", reg.body);
     let reg = reg.json();
     assert!(reg["client_secret"].is_string());
-    let public = post(&format!("{url}/oauth/register"), "application/json",
-        r#"{"redirect_uris": ["http://127.0.0.1:8080/cb"], "token_endpoint_auth_method": "none"}"#, &[]).json();
+    let public = post(
+        &format!("{url}/oauth/register"),
+        "application/json",
+        r#"{"redirect_uris": ["http://127.0.0.1:8080/cb"], "token_endpoint_auth_method": "none"}"#,
+        &[],
+    )
+    .json();
     assert!(public.get("client_secret").is_none());
 
     // Change a user's claims at run time: the next token carries them.
-    let put = post(&format!("{url}/admin/users"), "application/json", r#"{"username": "carol", "claims": {"role": "auditor"}}"#, &[]);
+    let put = post(
+        &format!("{url}/admin/users"),
+        "application/json",
+        r#"{"username": "carol", "claims": {"role": "auditor"}}"#,
+        &[],
+    );
     assert_eq!(put.status, 200);
-    let issued = server.issue_token("carol", Default::default(), "test", "openid").unwrap();
-    assert_eq!(oatk::token::decode(issued["access_token"].as_str().unwrap()).unwrap()["role"], "auditor");
+    let issued = server
+        .issue_token("carol", Default::default(), "test", "openid")
+        .unwrap();
+    assert_eq!(
+        oatk::token::decode(issued["access_token"].as_str().unwrap()).unwrap()["role"],
+        "auditor"
+    );
     let users = get(&format!("{url}/admin/users"), &[]).json();
-    assert!(users.as_array().unwrap().iter().any(|u| u["username"] == "carol"));
-    assert_eq!(agent().delete(&format!("{url}/admin/users/carol")).call().unwrap().status(), 204);
+    assert!(users
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["username"] == "carol"));
+    assert_eq!(
+        agent()
+            .delete(&format!("{url}/admin/users/carol"))
+            .call()
+            .unwrap()
+            .status(),
+        204
+    );
 
-    let preflight = reply(agent().options(&format!("{url}/oauth/token"))
-        .header("origin", "http://localhost:5001").header("access-control-request-method", "POST").call());
+    let preflight = reply(
+        agent()
+            .options(&format!("{url}/oauth/token"))
+            .header("origin", "http://localhost:5001")
+            .header("access-control-request-method", "POST")
+            .call(),
+    );
     assert_eq!(preflight.status, 204);
-    assert_eq!(preflight.header("access-control-allow-origin"), "http://localhost:5001");
-    assert!(preflight.header("access-control-allow-headers").contains("Authorization"));
-    let certs = get(&format!("{url}/oauth/certs"), &[("origin", "http://a.example")]);
-    assert_eq!(certs.header("access-control-allow-origin"), "http://a.example");
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        "http://localhost:5001"
+    );
+    assert!(preflight
+        .header("access-control-allow-headers")
+        .contains("Authorization"));
+    let certs = get(
+        &format!("{url}/oauth/certs"),
+        &[("origin", "http://a.example")],
+    );
+    assert_eq!(
+        certs.header("access-control-allow-origin"),
+        "http://a.example"
+    );
 }
 
 #[test]
@@ -460,43 +943,114 @@ fn pages_and_static_files() {
     let js = get(&format!("{url}/static/oatk.js"), &[]);
     assert_eq!(js.status, 200);
     assert_eq!(js.body, oatk::server::OATK_JS);
-    assert!(js.header("content-type").starts_with("application/javascript"));
+    assert!(js
+        .header("content-type")
+        .starts_with("application/javascript"));
     assert_eq!(get(&format!("{url}/static/style.css"), &[]).status, 200);
     let home = get(&format!("{url}/"), &[]);
     assert!(home.body.contains("Sign in"));
-    let signed = form(&format!("{url}/"), &[("username", "dave"), ("claims", r#"{"team": "blue"}"#)], &[]);
+    let signed = form(
+        &format!("{url}/"),
+        &[("username", "dave"), ("claims", r#"{"team": "blue"}"#)],
+        &[],
+    );
     assert_eq!(signed.status, 302);
-    let cookie = signed.header("set-cookie").split(';').next().unwrap().to_string();
-    let bad_claims = form(&format!("{url}/"), &[("username", "dave"), ("claims", "[1]")], &[]);
+    let cookie = signed
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let bad_claims = form(
+        &format!("{url}/"),
+        &[("username", "dave"), ("claims", "[1]")],
+        &[],
+    );
     assert!(bad_claims.body.contains("JSON object"));
-    let escaped = form(&format!("{url}/"), &[("username", "<script>alert(1)</script>")], &[]);
-    let cookie2 = escaped.header("set-cookie").split(';').next().unwrap().to_string();
+    let escaped = form(
+        &format!("{url}/"),
+        &[("username", "<script>alert(1)</script>")],
+        &[],
+    );
+    let cookie2 = escaped
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let page = get(&format!("{url}/"), &[("cookie", &cookie2)]);
-    assert!(!page.body.contains("<script>alert"), "usernames are escaped");
-    let created = form(&format!("{url}/oauth/create-client"), &[("client_id", "mine"), ("client_secret", "x"),
-        ("redirect_uris", "http://localhost:7000/cb"), ("scope", "openid"), ("grant_types", "authorization_code"), ("public", "true")],
-        &[("cookie", &cookie)]);
+    assert!(
+        !page.body.contains("<script>alert"),
+        "usernames are escaped"
+    );
+    let created = form(
+        &format!("{url}/oauth/create-client"),
+        &[
+            ("client_id", "mine"),
+            ("client_secret", "x"),
+            ("redirect_uris", "http://localhost:7000/cb"),
+            ("scope", "openid"),
+            ("grant_types", "authorization_code"),
+            ("public", "true"),
+        ],
+        &[("cookie", &cookie)],
+    );
     assert_eq!(created.status, 303, "{}", created.body);
     let home = get(&format!("{url}/"), &[("cookie", &cookie)]);
     assert!(home.body.contains("mine") && home.body.contains("dave"));
-    assert!(get(&format!("{url}/oauth/create-client"), &[]).status == 302, "needs a login");
+    assert!(
+        get(&format!("{url}/oauth/create-client"), &[]).status == 302,
+        "needs a login"
+    );
 }
 
 #[test]
 fn state_survives_a_restart() {
     let (server, dir) = start_with(CONFIG, "restart", false);
     let jwks = server.jwks().to_string();
-    post(&format!("{}/admin/users", server.url()), "application/json", r#"{"username": "erin", "claims": {"k": 1}}"#, &[]);
-    let issued = server.issue_token("erin", Default::default(), "test", "openid").unwrap();
+    post(
+        &format!("{}/admin/users", server.url()),
+        "application/json",
+        r#"{"username": "erin", "claims": {"k": 1}}"#,
+        &[],
+    );
+    let issued = server
+        .issue_token("erin", Default::default(), "test", "openid")
+        .unwrap();
     server.stop();
-    let options = Options { port: 0, config: Some(dir.join("oatk.toml")), data_dir: dir.join("data"), quiet: true, ..Options::default() };
+    let options = Options {
+        port: 0,
+        config: Some(dir.join("oatk.toml")),
+        data_dir: dir.join("data"),
+        quiet: true,
+        ..Options::default()
+    };
     let again = server::start(None, &options).unwrap();
-    assert_eq!(again.jwks(), jwks, "the generated key is kept in the data directory");
+    assert_eq!(
+        again.jwks(),
+        jwks,
+        "the generated key is kept in the data directory"
+    );
     let users = get(&format!("{}/admin/users", again.url()), &[]).json();
-    assert!(users.as_array().unwrap().iter().any(|u| u["username"] == "erin" && u["claims"]["k"] == 1));
-    let refreshed = form(&format!("{}/oauth/token", again.url()),
-        &[("grant_type", "refresh_token"), ("refresh_token", issued["refresh_token"].as_str().unwrap()), ("client_id", "test")], &[]);
-    assert_eq!(refreshed.status, 200, "refresh tokens survive: {}", refreshed.body);
+    assert!(users
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["username"] == "erin" && u["claims"]["k"] == 1));
+    let refreshed = form(
+        &format!("{}/oauth/token", again.url()),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", issued["refresh_token"].as_str().unwrap()),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
+    assert_eq!(
+        refreshed.status, 200,
+        "refresh tokens survive: {}",
+        refreshed.body
+    );
     again.stop();
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -505,13 +1059,31 @@ fn state_survives_a_restart() {
 fn bad_config_and_busy_port_are_clear_errors() {
     let dir = temp_dir("badconfig");
     let path = dir.join("bad.toml");
-    std::fs::write(&path, "[[clients]]\nclient_id = \"a\"\nredirect_uri = \"typo\"\n").unwrap();
-    let options = Options { port: 0, config: Some(path.clone()), memory: true, quiet: true, ..Options::default() };
+    std::fs::write(
+        &path,
+        "[[clients]]\nclient_id = \"a\"\nredirect_uri = \"typo\"\n",
+    )
+    .unwrap();
+    let options = Options {
+        port: 0,
+        config: Some(path.clone()),
+        memory: true,
+        quiet: true,
+        ..Options::default()
+    };
     let err = server::start(None, &options).err().unwrap();
-    assert!(err.message().contains("bad.toml") && err.message().contains("line 3"), "{err}");
+    assert!(
+        err.message().contains("bad.toml") && err.message().contains("line 3"),
+        "{err}"
+    );
     let first = start("busy");
     let port: u16 = first.url().rsplit(':').next().unwrap().parse().unwrap();
-    let busy = Options { port, memory: true, quiet: true, ..Options::default() };
+    let busy = Options {
+        port,
+        memory: true,
+        quiet: true,
+        ..Options::default()
+    };
     let err = server::start(None, &busy).err().unwrap();
     assert!(err.message().contains("in use"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
@@ -522,12 +1094,29 @@ fn provider_discovery_and_rate_limited_refresh() {
     let server = start("provider");
     let mut t = Toolkit::new();
     t.using_provider(server.url()).unwrap();
-    let issued = server.issue_token("frank", Default::default(), "test", "openid").unwrap();
-    assert_eq!(t.validate(issued["access_token"].as_str()).unwrap()["username"], "frank");
+    let issued = server
+        .issue_token("frank", Default::default(), "test", "openid")
+        .unwrap();
+    assert_eq!(
+        t.validate(issued["access_token"].as_str()).unwrap()["username"],
+        "frank"
+    );
     // An unknown kid triggers at most one refetch within the interval, then fails.
     let other = oatk::PrivateKey::generate(oatk::Algorithm::RS256, None).unwrap();
-    let forged = oatk::token::mint(&other, oatk::Algorithm::RS256, Some("rotated"), &Default::default()).unwrap();
-    assert_eq!(t.validate(Some(&forged)).unwrap_err().kind(), oatk::ErrorKind::UnknownKey);
-    let down = Toolkit::new().using_provider("http://127.0.0.1:9").map(|_| ()).unwrap_err();
+    let forged = oatk::token::mint(
+        &other,
+        oatk::Algorithm::RS256,
+        Some("rotated"),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        t.validate(Some(&forged)).unwrap_err().kind(),
+        oatk::ErrorKind::UnknownKey
+    );
+    let down = Toolkit::new()
+        .using_provider("http://127.0.0.1:9")
+        .map(|_| ())
+        .unwrap_err();
     assert_eq!(down.kind(), oatk::ErrorKind::Network);
 }

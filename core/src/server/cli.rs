@@ -29,12 +29,18 @@ pub fn parse(args: &[String]) -> std::result::Result<Option<Options>, String> {
     let mut options = Options::default();
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
-        let mut value = || iter.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+        let mut value = || {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--host" => options.host = value()?,
             "--port" => {
                 let text = value()?;
-                options.port = text.parse().map_err(|_| format!("--port {text:?} is not a port number"))?;
+                options.port = text
+                    .parse()
+                    .map_err(|_| format!("--port {text:?} is not a port number"))?;
             }
             "--issuer" => options.issuer = Some(value()?),
             "--config" => options.config = Some(PathBuf::from(value()?)),
@@ -53,9 +59,23 @@ pub fn run(toolkit: &Toolkit, options: Options) -> Result<()> {
     let server = super::start(Some(toolkit), &options)?;
     println!("{}", server.url());
     if !options.quiet {
-        eprintln!("oatk fake OAuth server at {} (issuer {})", server.url(), server.issuer());
-        eprintln!("  discovery: {}/.well-known/openid-configuration", server.url());
-        eprintln!("  storage:   {}", if options.memory { "memory".to_string() } else { options.data_dir.display().to_string() });
+        eprintln!(
+            "oatk fake OAuth server at {} (issuer {})",
+            server.url(),
+            server.issuer()
+        );
+        eprintln!(
+            "  discovery: {}/.well-known/openid-configuration",
+            server.url()
+        );
+        eprintln!(
+            "  storage:   {}",
+            if options.memory {
+                "memory".to_string()
+            } else {
+                options.data_dir.display().to_string()
+            }
+        );
         eprintln!("Press Ctrl-C to stop.");
     }
     wait_for_signal()?;
@@ -75,7 +95,8 @@ fn wait_for_signal() -> Result<()> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).map_err(|e| Error::server(e.to_string()))?;
+            let mut term =
+                signal(SignalKind::terminate()).map_err(|e| Error::server(e.to_string()))?;
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}

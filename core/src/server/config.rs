@@ -82,7 +82,11 @@ impl Default for Client {
             post_logout_redirect_uris: Vec::new(),
             allowed_origins: Vec::new(),
             scope: "openid profile email".into(),
-            grant_types: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+            grant_types: vec![
+                "authorization_code".into(),
+                "refresh_token".into(),
+                "client_credentials".into(),
+            ],
             response_types: vec!["code".into()],
             permission_groups: Vec::new(),
             public: false,
@@ -109,7 +113,10 @@ impl Client {
     }
 
     pub fn has_logout_uri(&self, uri: &str) -> bool {
-        self.post_logout_redirect_uris.iter().chain(&self.redirect_uris).any(|r| same_uri(r, uri))
+        self.post_logout_redirect_uris
+            .iter()
+            .chain(&self.redirect_uris)
+            .any(|r| same_uri(r, uri))
     }
 
     pub fn display_name(&self) -> &str {
@@ -127,7 +134,9 @@ fn same_uri(a: &str, b: &str) -> bool {
 
 fn normalize(uri: &str) -> String {
     match uri.split_once("://") {
-        Some((scheme, rest)) if !rest.contains('/') && !rest.contains('?') && !rest.contains('#') => {
+        Some((scheme, rest))
+            if !rest.contains('/') && !rest.contains('?') && !rest.contains('#') =>
+        {
             format!("{scheme}://{rest}/")
         }
         _ => uri.to_string(),
@@ -141,7 +150,8 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| Error::invalid_argument(e.to_string().trim_end().to_string()))?;
+        let config: Config = toml::from_str(text)
+            .map_err(|e| Error::invalid_argument(e.to_string().trim_end().to_string()))?;
         for client in &config.clients {
             if client.client_id.is_empty() {
                 return Err(Error::invalid_argument("a client has an empty client_id"));
@@ -169,7 +179,10 @@ mod tests {
 
     #[test]
     fn empty_path_equals_slash() {
-        let client = Client { redirect_uris: vec!["http://localhost:5001".into()], ..Client::default() };
+        let client = Client {
+            redirect_uris: vec!["http://localhost:5001".into()],
+            ..Client::default()
+        };
         assert!(client.has_redirect_uri("http://localhost:5001/"));
         assert!(!client.has_redirect_uri("http://localhost:5001/x"));
         assert!(!client.has_redirect_uri("http://localhost:50011/"));

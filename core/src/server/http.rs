@@ -16,8 +16,17 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> OAuthError {
-        OAuthError { status, error, description: description.into(), www_authenticate: None }
+    pub fn new(
+        status: StatusCode,
+        error: &'static str,
+        description: impl Into<String>,
+    ) -> OAuthError {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+            www_authenticate: None,
+        }
     }
     pub fn invalid_request(description: impl Into<String>) -> OAuthError {
         OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
@@ -36,14 +45,22 @@ impl OAuthError {
     /// RFC 6750 3.1.
     pub fn invalid_token(description: impl Into<String>) -> OAuthError {
         let description = description.into();
-        let mut e = OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", description.clone());
+        let mut e = OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            description.clone(),
+        );
         e.www_authenticate = Some(bearer_challenge("invalid_token", &description));
         e
     }
     pub fn server_error(description: impl std::fmt::Display) -> OAuthError {
         // Logged by the request log; the client only learns that it failed.
         eprintln!("oatk server error: {description}");
-        OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the fake server failed; see its log")
+        OAuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the fake server failed; see its log",
+        )
     }
 }
 
@@ -57,8 +74,13 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "error_description": self.description });
         let mut response = (self.status, no_store(), axum::Json(body)).into_response();
-        if let Some(challenge) = self.www_authenticate.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        if let Some(challenge) = self
+            .www_authenticate
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
         response
     }
@@ -66,13 +88,19 @@ impl IntoResponse for OAuthError {
 
 /// `Bearer error="...", error_description="..."` (RFC 6750 3), quotes made safe.
 pub fn bearer_challenge(error: &str, description: &str) -> String {
-    let safe: String = description.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+    let safe: String = description
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect();
     format!("Bearer error=\"{error}\", error_description=\"{safe}\"")
 }
 
 /// RFC 6749 5.1: token responses must not be cached.
 pub fn no_store() -> [(header::HeaderName, &'static str); 2] {
-    [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")]
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ]
 }
 
 pub fn json_ok(status: StatusCode, body: Value) -> Response {
@@ -85,7 +113,11 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn from_query(query: Option<&str>) -> Params {
-        Params(form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect())
+        Params(
+            form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     /// A form body (RFC 6749 4.1.3) or a JSON object (what the original browser script sent).
@@ -102,7 +134,9 @@ impl Params {
             let value: Value = serde_json::from_slice(body)
                 .map_err(|_| OAuthError::invalid_request("request body is not valid JSON"))?;
             let Value::Object(map) = value else {
-                return Err(OAuthError::invalid_request("JSON request body must be an object"));
+                return Err(OAuthError::invalid_request(
+                    "JSON request body must be an object",
+                ));
             };
             let pairs = map
                 .into_iter()
@@ -110,11 +144,15 @@ impl Params {
                     Value::String(s) => Ok((k, s)),
                     Value::Number(n) => Ok((k, n.to_string())),
                     Value::Bool(b) => Ok((k, b.to_string())),
-                    _ => Err(OAuthError::invalid_request(format!("parameter {k} must be a string"))),
+                    _ => Err(OAuthError::invalid_request(format!(
+                        "parameter {k} must be a string"
+                    ))),
                 })
                 .collect::<Result<_, _>>()?;
             Ok(Params(pairs))
-        } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
+        } else if content_type.starts_with("application/x-www-form-urlencoded")
+            || content_type.is_empty()
+        {
             Ok(Params(form_urlencoded::parse(body).into_owned().collect()))
         } else {
             Err(OAuthError::invalid_request(format!(
@@ -130,16 +168,23 @@ impl Params {
     /// One parameter. Empty means absent, and a repeated one is an error
     /// (RFC 6749 3.1: "MUST NOT be included more than once").
     pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
-        let mut found = self.0.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str());
+        let mut found = self
+            .0
+            .iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str());
         let first = found.next();
         if found.next().is_some() {
-            return Err(OAuthError::invalid_request(format!("parameter {name} is repeated")));
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name} is repeated"
+            )));
         }
         Ok(first)
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
+        self.get(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
     }
 }
 
@@ -173,12 +218,21 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String),
     }
     use base64::Engine;
     let bad = || OAuthError::invalid_client("malformed Basic credentials", true);
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| bad());
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| bad());
     Some(decoded.and_then(|bytes| {
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (id, secret) = text.split_once(':').ok_or_else(bad)?;
-        let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-        Ok((unescape(id).unwrap_or_default(), unescape(secret).unwrap_or_default()))
+        let unescape = |s: &str| {
+            form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
+        Ok((
+            unescape(id).unwrap_or_default(),
+            unescape(secret).unwrap_or_default(),
+        ))
     }))
 }
 

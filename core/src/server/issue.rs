@@ -37,11 +37,17 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
     let now = time::now();
     let lifetime = state.config.access_token_lifetime as i64;
     let user_claims = match grant.username {
-        Some(name) => state.store.user(name)?.map(|u| u.claims).unwrap_or_default(),
+        Some(name) => state
+            .store
+            .user(name)?
+            .map(|u| u.claims)
+            .unwrap_or_default(),
         None => Map::new(),
     };
     let client = grant.client;
-    let sub = grant.username.map_or_else(|| client.client_id.clone(), subject);
+    let sub = grant
+        .username
+        .map_or_else(|| client.client_id.clone(), subject);
 
     let mut access = Map::new();
     access.insert("iss".into(), state.issuer.clone().into());
@@ -92,10 +98,16 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
             id.insert("iss".into(), state.issuer.clone().into());
             id.insert("sub".into(), sub.into());
             id.insert("aud".into(), client.client_id.clone().into());
-            id.insert("exp".into(), (now + state.config.id_token_lifetime as i64).into());
+            id.insert(
+                "exp".into(),
+                (now + state.config.id_token_lifetime as i64).into(),
+            );
             id.insert("iat".into(), now.into());
             id.insert("auth_time".into(), grant.auth_time.into());
-            id.insert("at_hash".into(), at_hash(state.toolkit.signing_identity().0, &access_token).into());
+            id.insert(
+                "at_hash".into(),
+                at_hash(state.toolkit.signing_identity().0, &access_token).into(),
+            );
             id.insert("azp".into(), client.client_id.clone().into());
             // OIDC Core 3.1.3.7 11: nonce exactly as sent, and absent when none was.
             if let Some(nonce) = grant.nonce {
@@ -112,15 +124,25 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
 
 /// Standard claims the scopes ask for (OIDC Core 5.4), from the user's claims
 /// where set, else made up from the username.
-pub fn profile_claims(username: &str, claims: &Map<String, Value>, scope: &str) -> Map<String, Value> {
+pub fn profile_claims(
+    username: &str,
+    claims: &Map<String, Value>,
+    scope: &str,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let pick = |name: &str, default: Value| claims.get(name).cloned().unwrap_or(default);
     if has_scope(scope, "profile") {
-        out.insert("preferred_username".into(), pick("preferred_username", username.into()));
+        out.insert(
+            "preferred_username".into(),
+            pick("preferred_username", username.into()),
+        );
         out.insert("name".into(), pick("name", username.into()));
     }
     if has_scope(scope, "email") {
-        out.insert("email".into(), pick("email", format!("{username}@example.com").into()));
+        out.insert(
+            "email".into(),
+            pick("email", format!("{username}@example.com").into()),
+        );
         out.insert("email_verified".into(), pick("email_verified", true.into()));
     }
     out

@@ -26,8 +26,17 @@ struct Session {
 }
 
 fn session(state: &State, headers: &HeaderMap) -> Result<Option<Session>, OAuthError> {
-    let Some(id) = http::cookie(headers, http::SESSION_COOKIE) else { return Ok(None) };
-    Ok(state.store.session(&id)?.map(|(username, auth_time)| Session { id, username, auth_time }))
+    let Some(id) = http::cookie(headers, http::SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .session(&id)?
+        .map(|(username, auth_time)| Session {
+            id,
+            username,
+            auth_time,
+        }))
 }
 
 /// Sign in (or up) from the login form: a username and optional claims JSON.
@@ -39,15 +48,32 @@ fn sign_in(state: &State, params: &Params) -> Result<Result<Session, String>, OA
     if username.len() > 128 || username.chars().any(char::is_control) {
         return Ok(Err("A username is at most 128 printable characters.".into()));
     }
-    match params.get("claims")?.map(str::trim).filter(|c| !c.is_empty()) {
+    match params
+        .get("claims")?
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(claims)) => state.store.upsert_user(&User { username: username.into(), claims })?,
-            _ => return Ok(Err("Extra claims must be a JSON object, like {\"groups\": [\"admin\"]}.".into())),
+            Ok(Value::Object(claims)) => state.store.upsert_user(&User {
+                username: username.into(),
+                claims,
+            })?,
+            _ => {
+                return Ok(Err(
+                    "Extra claims must be a JSON object, like {\"groups\": [\"admin\"]}.".into(),
+                ))
+            }
         },
         None => drop(state.store.ensure_user(username)?),
     }
-    let session = Session { id: http::random_id(32), username: username.to_string(), auth_time: time::now() };
-    state.store.create_session(&session.id, &session.username, session.auth_time)?;
+    let session = Session {
+        id: http::random_id(32),
+        username: username.to_string(),
+        auth_time: time::now(),
+    };
+    state
+        .store
+        .create_session(&session.id, &session.username, session.auth_time)?;
     Ok(Ok(session))
 }
 
@@ -61,11 +87,18 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 fn redirect(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
-        Err(_) => pages::error(StatusCode::BAD_REQUEST, "invalid_request", "the redirect address is not valid"),
+        Err(_) => pages::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the redirect address is not valid",
+        ),
     }
 }
 
-fn body_params(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Params, OAuthError> {
+fn body_params(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, OAuthError> {
     let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", e.body_text()))?;
     Params::from_body(headers, &body)
 }
@@ -121,20 +154,32 @@ struct AuthRequest {
 
 enum Refusal {
     /// Shown to the user; never redirected.
-    Page(Response),
+    Page(Box<Response>),
     /// Sent back to the client's redirect_uri.
     Redirect(String),
 }
 
 impl AuthRequest {
     fn parse(state: &State, params: &Params) -> Result<AuthRequest, Refusal> {
-        let page = |error: &str, description: &str| Refusal::Page(pages::error(StatusCode::BAD_REQUEST, error, description));
+        let page = |error: &str, description: &str| {
+            Refusal::Page(Box::new(pages::error(
+                StatusCode::BAD_REQUEST,
+                error,
+                description,
+            )))
+        };
         let get = |name: &str| params.get(name).map_err(|e| page(e.error, &e.description));
-        let client_id = get("client_id")?.ok_or_else(|| page("invalid_request", "missing parameter client_id"))?;
+        let client_id = get("client_id")?
+            .ok_or_else(|| page("invalid_request", "missing parameter client_id"))?;
         let client = match state.store.client(client_id) {
             Ok(Some(c)) => c,
-            Ok(None) => return Err(page("invalid_client", &format!("unknown client {client_id:?}"))),
-            Err(e) => return Err(Refusal::Page(OAuthError::from(e).into_response())),
+            Ok(None) => {
+                return Err(page(
+                    "invalid_client",
+                    &format!("unknown client {client_id:?}"),
+                ))
+            }
+            Err(e) => return Err(Refusal::Page(Box::new(OAuthError::from(e).into_response()))),
         };
         let redirect_uri = match get("redirect_uri")? {
             Some(uri) if client.has_redirect_uri(uri) => uri.to_string(),
@@ -159,37 +204,75 @@ impl AuthRequest {
 
         match get("response_type")? {
             Some("code") => {}
-            Some(other) => return Err(back("unsupported_response_type", &format!("response_type {other} is not supported; use code"))),
+            Some(other) => {
+                return Err(back(
+                    "unsupported_response_type",
+                    &format!("response_type {other} is not supported; use code"),
+                ))
+            }
             None => return Err(back("invalid_request", "missing parameter response_type")),
         }
-        let scope = get("scope")?.unwrap_or(&client.scope).split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        let scope = get("scope")?
+            .unwrap_or(&client.scope)
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>();
         for s in &scope {
             let known = SCOPES.contains(s) || client.scope.split(' ').any(|c| c == *s);
             if !known {
-                return Err(back("invalid_scope", &format!("scope {s} is not available to this client")));
+                return Err(back(
+                    "invalid_scope",
+                    &format!("scope {s} is not available to this client"),
+                ));
             }
         }
         // RFC 7636 4.2 and 4.3: the challenge is 43-128 unreserved characters; plain by default.
         let code_challenge = get("code_challenge")?.map(str::to_owned);
         let code_challenge_method = match (get("code_challenge_method")?, &code_challenge) {
             (Some(m @ ("S256" | "plain")), Some(_)) => Some(m.to_string()),
-            (Some(m), Some(_)) => return Err(back("invalid_request", &format!("code_challenge_method {m} is not supported; use S256"))),
-            (Some(_), None) => return Err(back("invalid_request", "code_challenge_method without code_challenge")),
+            (Some(m), Some(_)) => {
+                return Err(back(
+                    "invalid_request",
+                    &format!("code_challenge_method {m} is not supported; use S256"),
+                ))
+            }
+            (Some(_), None) => {
+                return Err(back(
+                    "invalid_request",
+                    "code_challenge_method without code_challenge",
+                ))
+            }
             (None, Some(_)) => Some("plain".to_string()),
             (None, None) => None,
         };
         if let Some(challenge) = &code_challenge {
             let valid = (43..=128).contains(&challenge.len())
-                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+                && challenge
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
             if !valid {
-                return Err(back("invalid_request", "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]"));
+                return Err(back(
+                    "invalid_request",
+                    "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]",
+                ));
             }
         } else if client.public {
-            return Err(back("invalid_request", "a public client must use PKCE: send code_challenge (RFC 7636)"));
+            return Err(back(
+                "invalid_request",
+                "a public client must use PKCE: send code_challenge (RFC 7636)",
+            ));
         }
-        let prompt = get("prompt")?.unwrap_or("").split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+        let prompt = get("prompt")?
+            .unwrap_or("")
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
         if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
-            return Err(back("invalid_request", "prompt=none cannot be combined with other values"));
+            return Err(back(
+                "invalid_request",
+                "prompt=none cannot be combined with other values",
+            ));
         }
         Ok(AuthRequest {
             scope: scope.join(" "),
@@ -260,7 +343,10 @@ impl AuthRequest {
 
 /// Binds the consent form to the login session, so another site cannot post it.
 fn csrf_token(session_id: &str) -> String {
-    let d = digest::digest(&digest::SHA256, format!("oatk-consent:{session_id}").as_bytes());
+    let d = digest::digest(
+        &digest::SHA256,
+        format!("oatk-consent:{session_id}").as_bytes(),
+    );
     crate::b64::encode(&d.as_ref()[..18])
 }
 
@@ -279,11 +365,18 @@ pub async fn authorize(
         }
         let request = match AuthRequest::parse(&state, &params) {
             Ok(r) => r,
-            Err(Refusal::Page(page)) => return Ok(page),
+            Err(Refusal::Page(page)) => return Ok(*page),
             Err(Refusal::Redirect(location)) => return Ok(redirect(&location)),
         };
         let hidden = request.hidden();
-        let login_page = |note: Option<&str>| pages::login("/oauth/authorize", &hidden, request.login_hint.as_deref(), note);
+        let login_page = |note: Option<&str>| {
+            pages::login(
+                "/oauth/authorize",
+                &hidden,
+                request.login_hint.as_deref(),
+                note,
+            )
+        };
 
         // The login form was posted: sign in, then ask for consent.
         if method == Method::POST && params.get("username")?.is_some() {
@@ -298,7 +391,10 @@ pub async fn authorize(
         let session = session(&state, &headers)?;
         let Some(session) = session.filter(|_| !request.prompts("login")) else {
             if request.prompts("none") {
-                return Ok(request.back(&[("error", "login_required"), ("error_description", "the user is not signed in")]));
+                return Ok(request.back(&[
+                    ("error", "login_required"),
+                    ("error_description", "the user is not signed in"),
+                ]));
             }
             return Ok(login_page(None));
         };
@@ -306,12 +402,23 @@ pub async fn authorize(
         if method == Method::POST {
             if let Some(decision) = params.get("decision")? {
                 if params.get("csrf")? != Some(csrf_token(&session.id).as_str()) {
-                    return Ok(pages::error(StatusCode::FORBIDDEN, "access_denied", "the consent form is stale or came from another site; start again"));
+                    return Ok(pages::error(
+                        StatusCode::FORBIDDEN,
+                        "access_denied",
+                        "the consent form is stale or came from another site; start again",
+                    ));
                 }
                 if decision != "allow" {
-                    return Ok(request.back(&[("error", "access_denied"), ("error_description", "the user denied the request")]));
+                    return Ok(request.back(&[
+                        ("error", "access_denied"),
+                        ("error_description", "the user denied the request"),
+                    ]));
                 }
-                state.store.grant_consent(&session.username, &request.client.client_id, &request.scope)?;
+                state.store.grant_consent(
+                    &session.username,
+                    &request.client.client_id,
+                    &request.scope,
+                )?;
                 return request.grant(&state, &session);
             }
         }
@@ -321,17 +428,36 @@ pub async fn authorize(
 }
 
 /// Ask for consent unless it was given before for these scopes (and not re-asked).
-fn consent_or_grant(state: &State, request: &AuthRequest, session: &Session, always_ask: bool) -> Result<Response, OAuthError> {
-    let known = state.store.has_consent(&session.username, &request.client.client_id, &request.scope)?;
+fn consent_or_grant(
+    state: &State,
+    request: &AuthRequest,
+    session: &Session,
+    always_ask: bool,
+) -> Result<Response, OAuthError> {
+    let known =
+        state
+            .store
+            .has_consent(&session.username, &request.client.client_id, &request.scope)?;
     if known && !always_ask && !request.prompts("consent") {
         return request.grant(state, session);
     }
     if request.prompts("none") {
-        return Ok(request.back(&[("error", "consent_required"), ("error_description", "the user has not consented to this client")]));
+        return Ok(request.back(&[
+            ("error", "consent_required"),
+            (
+                "error_description",
+                "the user has not consented to this client",
+            ),
+        ]));
     }
     let mut hidden = request.hidden();
     hidden.push(("csrf".into(), csrf_token(&session.id)));
-    Ok(pages::consent(&request.client, &request.scope, &session.username, &hidden))
+    Ok(pages::consent(
+        &request.client,
+        &request.scope,
+        &session.username,
+        &hidden,
+    ))
 }
 
 /// `GET|POST /oauth/logout` (OIDC RP-Initiated Logout 1.0 2): end the session,
@@ -351,13 +477,17 @@ pub async fn logout(
         if let Some(id) = http::cookie(&headers, http::SESSION_COOKIE) {
             state.store.delete_session(&id)?;
         }
-        let target = params.get("post_logout_redirect_uri")?.or(params.get("redirect_uri")?);
+        let target = params
+            .get("post_logout_redirect_uri")?
+            .or(params.get("redirect_uri")?);
         let client_id = match params.get("client_id")? {
             Some(id) => Some(id.to_string()),
             None => params
                 .get("id_token_hint")?
                 .and_then(|t| crate::token::decode(t).ok())
-                .and_then(|c: Map<String, Value>| c.get("aud").and_then(Value::as_str).map(str::to_owned)),
+                .and_then(|c: Map<String, Value>| {
+                    c.get("aud").and_then(Value::as_str).map(str::to_owned)
+                }),
         };
         let mut location = "/".to_string();
         if let Some(target) = target {
@@ -372,7 +502,10 @@ pub async fn logout(
                 };
             }
         }
-        Ok(with_cookie(redirect(&location), &http::clear_session_cookie()))
+        Ok(with_cookie(
+            redirect(&location),
+            &http::clear_session_cookie(),
+        ))
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }

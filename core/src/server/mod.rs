@@ -93,7 +93,9 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
         config.issuer = options.issuer.clone();
     }
     let listener = bind(&options.host, options.port)?;
-    let addr = listener.local_addr().map_err(|e| Error::server(format!("cannot read listen address: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::server(format!("cannot read listen address: {e}")))?;
     let url_host = match options.host.as_str() {
         "0.0.0.0" | "::" | "" => "localhost".to_string(),
         h if h.contains(':') => format!("[{h}]"),
@@ -115,7 +117,11 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
         }
     };
     signer.with_issuer(&issuer);
-    let store = Store::open((!options.memory).then(|| options.data_dir.join("oatk.sqlite3")).as_deref())?;
+    let store = Store::open(
+        (!options.memory)
+            .then(|| options.data_dir.join("oatk.sqlite3"))
+            .as_deref(),
+    )?;
     for user in &config.users {
         store.upsert_user(user)?;
     }
@@ -124,7 +130,15 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
     }
     let jwks_json = signer.jwk_set().to_value().to_string().into();
     let discovery_json = discovery::document(&issuer, &signer).to_string().into();
-    let state = Arc::new(State { issuer, config, store, toolkit: signer, jwks_json, discovery_json, quiet: options.quiet });
+    let state = Arc::new(State {
+        issuer,
+        config,
+        store,
+        toolkit: signer,
+        jwks_json,
+        discovery_json,
+        quiet: options.quiet,
+    });
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -155,11 +169,20 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
             runtime.shutdown_background();
         })
         .map_err(|e| Error::server(format!("cannot start server thread: {e}")))?;
-    Ok(Server { url, state, shutdown: Some(shutdown), thread: Some(thread) })
+    Ok(Server {
+        url,
+        state,
+        shutdown: Some(shutdown),
+        thread: Some(thread),
+    })
 }
 
 fn bind(host: &str, port: u16) -> Result<TcpListener> {
-    let host = if host == "localhost" { "127.0.0.1" } else { host };
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| Error::server(format!("cannot resolve host {host:?}: {e}")))?
@@ -212,7 +235,10 @@ impl Server {
 
     /// Add or replace a user and their extra claims.
     pub fn upsert_user(&self, username: &str, claims: Map<String, Value>) -> Result<()> {
-        self.state.store.upsert_user(&User { username: username.to_string(), claims })
+        self.state.store.upsert_user(&User {
+            username: username.to_string(),
+            claims,
+        })
     }
 
     /// Add or replace a client registration.
@@ -222,16 +248,26 @@ impl Server {
 
     /// Issue tokens for a user as if they had logged in and consented, for
     /// tests that need no browser: the token endpoint's JSON response.
-    pub fn issue_token(&self, username: &str, claims: Map<String, Value>, client_id: &str, scope: &str) -> Result<Value> {
+    pub fn issue_token(
+        &self,
+        username: &str,
+        claims: Map<String, Value>,
+        client_id: &str,
+        scope: &str,
+    ) -> Result<Value> {
         if !claims.is_empty() {
             self.upsert_user(username, claims)?;
         } else {
             self.state.store.ensure_user(username)?;
         }
-        let client = self.state.store.client(client_id)?.unwrap_or_else(|| Client {
-            client_id: client_id.to_string(),
-            ..Client::default()
-        });
+        let client = self
+            .state
+            .store
+            .client(client_id)?
+            .unwrap_or_else(|| Client {
+                client_id: client_id.to_string(),
+                ..Client::default()
+            });
         let grant = issue::Grant {
             client: &client,
             username: Some(username),

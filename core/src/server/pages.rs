@@ -41,12 +41,23 @@ fn layout(title: &str, user: Option<&str>, body: &str) -> Html<String> {
 fn hidden_fields(fields: &[(String, String)]) -> String {
     fields
         .iter()
-        .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v)))
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                esc(k),
+                esc(v)
+            )
+        })
         .collect()
 }
 
 /// Login or sign up by username only (no password), with optional extra claims.
-pub fn login(action: &str, hidden: &[(String, String)], login_hint: Option<&str>, note: Option<&str>) -> Response {
+pub fn login(
+    action: &str,
+    hidden: &[(String, String)],
+    login_hint: Option<&str>,
+    note: Option<&str>,
+) -> Response {
     let note = note
         .map(|n| format!(r#"<div class="alert info">{}</div>"#, esc(n)))
         .unwrap_or_default();
@@ -83,16 +94,30 @@ fn scope_description(scope: &str) -> &'static str {
 }
 
 /// Ask the user to allow the client the scopes (OIDC Core 3.1.2.4).
-pub fn consent(client: &Client, scope: &str, username: &str, hidden: &[(String, String)]) -> Response {
+pub fn consent(
+    client: &Client,
+    scope: &str,
+    username: &str,
+    hidden: &[(String, String)],
+) -> Response {
     let scopes: String = scope
         .split(' ')
         .filter(|s| !s.is_empty())
-        .map(|s| format!(r#"<li><span class="scope-name">{}</span> <span class="muted">{}</span></li>"#, esc(s), scope_description(s)))
+        .map(|s| {
+            format!(
+                r#"<li><span class="scope-name">{}</span> <span class="muted">{}</span></li>"#,
+                esc(s),
+                scope_description(s)
+            )
+        })
         .collect();
     let groups = if client.permission_groups.is_empty() {
         String::new()
     } else {
-        format!(r#"<p class="muted">Permission groups: {}</p>"#, esc(&client.permission_groups.join(", ")))
+        format!(
+            r#"<p class="muted">Permission groups: {}</p>"#,
+            esc(&client.permission_groups.join(", "))
+        )
     };
     let body = format!(
         r#"<section class="card">
@@ -160,7 +185,11 @@ pub fn create_client(username: &str, error: Option<&str>) -> Response {
         let full = if hint.is_empty() { "" } else { " full" };
         format!(
             r#"<div class="form-row{full}"><label for="{id}">{label}</label><input type="text" id="{id}" name="{id}" value="{value}">{hint}</div>"#,
-            hint = if hint.is_empty() { String::new() } else { format!(r#"<span class="hint">{hint}</span>"#) }
+            hint = if hint.is_empty() {
+                String::new()
+            } else {
+                format!(r#"<span class="hint">{hint}</span>"#)
+            }
         )
     };
     let body = format!(
@@ -180,14 +209,39 @@ pub fn create_client(username: &str, error: Option<&str>) -> Response {
 </section>"#,
         name = row("name", "Name", "test", ""),
         id = row("client_id", "Client id", "test", ""),
-        secret = row("client_secret", "Client secret", "test", "Leave empty for a client without a secret."),
+        secret = row(
+            "client_secret",
+            "Client secret",
+            "test",
+            "Leave empty for a client without a secret."
+        ),
         uri = row("uri", "URI", "http://localhost:5001", ""),
-        redirect = row("redirect_uris", "Redirect URIs", "http://localhost:5001", "Space separated; matched exactly."),
-        origins = row("allowed_origins", "Allowed origins", "http://localhost:5001", "Space separated."),
+        redirect = row(
+            "redirect_uris",
+            "Redirect URIs",
+            "http://localhost:5001",
+            "Space separated; matched exactly."
+        ),
+        origins = row(
+            "allowed_origins",
+            "Allowed origins",
+            "http://localhost:5001",
+            "Space separated."
+        ),
         scope = row("scope", "Scope", "openid profile", ""),
-        grants = row("grant_types", "Grant types", "authorization_code", "Space separated: authorization_code refresh_token client_credentials."),
+        grants = row(
+            "grant_types",
+            "Grant types",
+            "authorization_code",
+            "Space separated: authorization_code refresh_token client_credentials."
+        ),
         responses = row("response_types", "Response types", "code", ""),
-        groups = row("permission_groups", "Permission groups", "Group1 Group2 Group3", "Space separated; put into access tokens."),
+        groups = row(
+            "permission_groups",
+            "Permission groups",
+            "Group1 Group2 Group3",
+            "Space separated; put into access tokens."
+        ),
     );
     layout("Create client", Some(username), &body).into_response()
 }

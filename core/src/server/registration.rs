@@ -16,7 +16,9 @@ use super::http::{self, json_ok, OAuthError, Params};
 use super::{pages, State};
 
 fn signed_in(state: &State, headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
-    let Some(id) = http::cookie(headers, http::SESSION_COOKIE) else { return Ok(None) };
+    let Some(id) = http::cookie(headers, http::SESSION_COOKIE) else {
+        return Ok(None);
+    };
     Ok(state.store.session(&id)?.map(|(username, _)| username))
 }
 
@@ -25,7 +27,10 @@ fn to_home() -> Response {
 }
 
 /// `GET /oauth/create-client`.
-pub async fn create_client_form(AxState(state): AxState<Arc<State>>, headers: HeaderMap) -> Response {
+pub async fn create_client_form(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+) -> Response {
     match signed_in(&state, &headers) {
         Ok(Some(user)) => pages::create_client(&user, None),
         Ok(None) => to_home(),
@@ -34,12 +39,21 @@ pub async fn create_client_form(AxState(state): AxState<Arc<State>>, headers: He
 }
 
 /// `POST /oauth/create-client`.
-pub async fn create_client(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn create_client(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
-        let Some(user) = signed_in(&state, &headers)? else { return Ok(to_home()) };
-        let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", e.body_text()))?;
+        let Some(user) = signed_in(&state, &headers)? else {
+            return Ok(to_home());
+        };
+        let body =
+            body.map_err(|e| OAuthError::new(e.status(), "invalid_request", e.body_text()))?;
         let params = Params::from_body(&headers, &body)?;
-        let text = |name: &str| -> Result<String, OAuthError> { Ok(params.get(name)?.unwrap_or("").trim().to_string()) };
+        let text = |name: &str| -> Result<String, OAuthError> {
+            Ok(params.get(name)?.unwrap_or("").trim().to_string())
+        };
         let list = |name: &str| -> Result<Vec<String>, OAuthError> {
             Ok(text(name)?.split_whitespace().map(str::to_owned).collect())
         };
@@ -63,7 +77,10 @@ pub async fn create_client(AxState(state): AxState<Arc<State>>, headers: HeaderM
         }
         if let Some(existing) = state.store.client(&client.client_id)? {
             if existing.owner.as_deref().is_some_and(|o| o != user) {
-                return Ok(pages::create_client(&user, Some("that client id belongs to another user")));
+                return Ok(pages::create_client(
+                    &user,
+                    Some("that client id belongs to another user"),
+                ));
             }
         }
         state.store.upsert_client(&client)?;
@@ -77,13 +94,19 @@ fn check(client: &Client) -> Result<(), String> {
     if client.client_id.is_empty() {
         return Err("client id is required".into());
     }
-    if client.grant_types.iter().any(|g| g == "authorization_code") && client.redirect_uris.is_empty() {
+    if client.grant_types.iter().any(|g| g == "authorization_code")
+        && client.redirect_uris.is_empty()
+    {
         return Err("at least one redirect URI is required for authorization_code".into());
     }
     for uri in &client.redirect_uris {
         // RFC 6749 3.1.2: absolute, no fragment.
-        if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/")) || uri.contains('#') {
-            return Err(format!("redirect URI {uri:?} must be absolute and have no fragment"));
+        if !(uri.starts_with("http://") || uri.starts_with("https://") || uri.contains(":/"))
+            || uri.contains('#')
+        {
+            return Err(format!(
+                "redirect URI {uri:?} must be absolute and have no fragment"
+            ));
         }
     }
     Ok(())
@@ -98,25 +121,48 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, OAuthError> {
 }
 
 /// `POST /oauth/register` (RFC 7591 3.1, 3.2.1).
-pub async fn register(AxState(state): AxState<Arc<State>>, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn register(
+    AxState(state): AxState<Arc<State>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
         let metadata = json_body(body)?;
-        let bad = |error: &'static str, d: String| OAuthError::new(StatusCode::BAD_REQUEST, error, d);
+        let bad =
+            |error: &'static str, d: String| OAuthError::new(StatusCode::BAD_REQUEST, error, d);
         let strings = |name: &str| -> Result<Option<Vec<String>>, OAuthError> {
             match metadata.get(name) {
                 None => Ok(None),
                 Some(Value::Array(items)) => items
                     .iter()
-                    .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| bad("invalid_client_metadata", format!("{name} must hold strings"))))
+                    .map(|v| {
+                        v.as_str().map(str::to_owned).ok_or_else(|| {
+                            bad(
+                                "invalid_client_metadata",
+                                format!("{name} must hold strings"),
+                            )
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Some),
-                Some(_) => Err(bad("invalid_client_metadata", format!("{name} must be an array"))),
+                Some(_) => Err(bad(
+                    "invalid_client_metadata",
+                    format!("{name} must be an array"),
+                )),
             }
         };
-        let text = |name: &str| metadata.get(name).and_then(Value::as_str).map(str::to_owned);
-        let auth_method = text("token_endpoint_auth_method").unwrap_or_else(|| "client_secret_basic".into());
+        let text = |name: &str| {
+            metadata
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let auth_method =
+            text("token_endpoint_auth_method").unwrap_or_else(|| "client_secret_basic".into());
         if !["client_secret_basic", "client_secret_post", "none"].contains(&auth_method.as_str()) {
-            return Err(bad("invalid_client_metadata", format!("token_endpoint_auth_method {auth_method} is not supported")));
+            return Err(bad(
+                "invalid_client_metadata",
+                format!("token_endpoint_auth_method {auth_method} is not supported"),
+            ));
         }
         let public = auth_method == "none";
         let defaults = Client::default();
@@ -129,14 +175,19 @@ pub async fn register(AxState(state): AxState<Arc<State>>, body: Result<Bytes, B
             post_logout_redirect_uris: strings("post_logout_redirect_uris")?.unwrap_or_default(),
             allowed_origins: Vec::new(),
             scope: text("scope").unwrap_or(defaults.scope),
-            grant_types: strings("grant_types")?.unwrap_or_else(|| vec!["authorization_code".into()]),
+            grant_types: strings("grant_types")?
+                .unwrap_or_else(|| vec!["authorization_code".into()]),
             response_types: strings("response_types")?.unwrap_or_else(|| vec!["code".into()]),
             permission_groups: Vec::new(),
             public,
             owner: None,
         };
         if let Err(problem) = check(&client) {
-            let error = if problem.contains("redirect") { "invalid_redirect_uri" } else { "invalid_client_metadata" };
+            let error = if problem.contains("redirect") {
+                "invalid_redirect_uri"
+            } else {
+                "invalid_client_metadata"
+            };
             return Err(bad(error, problem));
         }
         state.store.upsert_client(&client)?;
@@ -171,7 +222,10 @@ pub async fn list_users(AxState(state): AxState<Arc<State>>) -> Response {
 }
 
 /// `POST /admin/users` `{"username": "xtof", "claims": {...}}`: add or replace.
-pub async fn put_user(AxState(state): AxState<Arc<State>>, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn put_user(
+    AxState(state): AxState<Arc<State>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
         let user: User = serde_json::from_value(json_body(body)?)
             .map_err(|e| OAuthError::invalid_request(format!("invalid user: {e}")))?;
@@ -184,7 +238,10 @@ pub async fn put_user(AxState(state): AxState<Arc<State>>, body: Result<Bytes, B
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn delete_user(AxState(state): AxState<Arc<State>>, Path(username): Path<String>) -> Response {
+pub async fn delete_user(
+    AxState(state): AxState<Arc<State>>,
+    Path(username): Path<String>,
+) -> Response {
     deleted(state.store.delete_user(&username), "user")
 }
 
@@ -196,25 +253,42 @@ pub async fn list_clients(AxState(state): AxState<Arc<State>>) -> Response {
 }
 
 /// `POST /admin/clients` with a client registration (the config file's fields).
-pub async fn put_client(AxState(state): AxState<Arc<State>>, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn put_client(
+    AxState(state): AxState<Arc<State>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
-        let client: Client = serde_json::from_value(json_body(body)?)
-            .map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", format!("invalid client: {e}")))?;
-        check(&client).map_err(|p| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", p))?;
+        let client: Client = serde_json::from_value(json_body(body)?).map_err(|e| {
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata",
+                format!("invalid client: {e}"),
+            )
+        })?;
+        check(&client)
+            .map_err(|p| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_client_metadata", p))?;
         state.store.upsert_client(&client)?;
         Ok(json_ok(StatusCode::OK, json!(client)))
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub async fn delete_client(AxState(state): AxState<Arc<State>>, Path(client_id): Path<String>) -> Response {
+pub async fn delete_client(
+    AxState(state): AxState<Arc<State>>,
+    Path(client_id): Path<String>,
+) -> Response {
     deleted(state.store.delete_client(&client_id), "client")
 }
 
 fn deleted(result: crate::Result<bool>, what: &str) -> Response {
     match result {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => OAuthError::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}")).into_response(),
+        Ok(false) => OAuthError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
+        .into_response(),
         Err(e) => OAuthError::from(e).into_response(),
     }
 }

@@ -70,11 +70,15 @@ impl Store {
     pub fn open(path: Option<&Path>) -> Result<Store> {
         let db = match path {
             Some(path) => {
-                let db = Connection::open(path)
-                    .map_err(|e| Error::server(format!("cannot open database {}: {e}", path.display())))?;
-                db.pragma_update(None, "journal_mode", "WAL").map_err(db_error)?;
-                db.pragma_update(None, "synchronous", "FULL").map_err(db_error)?;
-                db.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_error)?;
+                let db = Connection::open(path).map_err(|e| {
+                    Error::server(format!("cannot open database {}: {e}", path.display()))
+                })?;
+                db.pragma_update(None, "journal_mode", "WAL")
+                    .map_err(db_error)?;
+                db.pragma_update(None, "synchronous", "FULL")
+                    .map_err(db_error)?;
+                db.busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(db_error)?;
                 db
             }
             None => Connection::open_in_memory().map_err(db_error)?,
@@ -104,30 +108,47 @@ impl Store {
 
     /// Create the user if new; keep their claims if they exist.
     pub fn ensure_user(&self, username: &str) -> Result<User> {
-        self.with(|db| db.execute("INSERT OR IGNORE INTO users (username) VALUES (?1)", params![username]))?;
-        self.user(username)?.ok_or_else(|| Error::server("user vanished"))
+        self.with(|db| {
+            db.execute(
+                "INSERT OR IGNORE INTO users (username) VALUES (?1)",
+                params![username],
+            )
+        })?;
+        self.user(username)?
+            .ok_or_else(|| Error::server("user vanished"))
     }
 
     pub fn user(&self, username: &str) -> Result<Option<User>> {
         let claims: Option<String> = self.with(|db| {
-            db.query_row("SELECT claims FROM users WHERE username = ?1", params![username], |r| r.get(0))
-                .optional()
+            db.query_row(
+                "SELECT claims FROM users WHERE username = ?1",
+                params![username],
+                |r| r.get(0),
+            )
+            .optional()
         })?;
-        Ok(claims.map(|c| User { username: username.to_string(), claims: parse_map(&c) }))
+        Ok(claims.map(|c| User {
+            username: username.to_string(),
+            claims: parse_map(&c),
+        }))
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
         self.with(|db| {
             let mut stmt = db.prepare("SELECT username, claims FROM users ORDER BY username")?;
             let rows = stmt.query_map([], |r| {
-                Ok(User { username: r.get(0)?, claims: parse_map(&r.get::<_, String>(1)?) })
+                Ok(User {
+                    username: r.get(0)?,
+                    claims: parse_map(&r.get::<_, String>(1)?),
+                })
             })?;
             rows.collect()
         })
     }
 
     pub fn delete_user(&self, username: &str) -> Result<bool> {
-        self.with(|db| db.execute("DELETE FROM users WHERE username = ?1", params![username])).map(|n| n > 0)
+        self.with(|db| db.execute("DELETE FROM users WHERE username = ?1", params![username]))
+            .map(|n| n > 0)
     }
 
     // Clients
@@ -146,8 +167,12 @@ impl Store {
 
     pub fn client(&self, client_id: &str) -> Result<Option<Client>> {
         let data: Option<String> = self.with(|db| {
-            db.query_row("SELECT data FROM clients WHERE client_id = ?1", params![client_id], |r| r.get(0))
-                .optional()
+            db.query_row(
+                "SELECT data FROM clients WHERE client_id = ?1",
+                params![client_id],
+                |r| r.get(0),
+            )
+            .optional()
         })?;
         Ok(data.and_then(|d| serde_json::from_str(&d).ok()))
     }
@@ -158,11 +183,20 @@ impl Store {
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect()
         })?;
-        Ok(rows.iter().filter_map(|d| serde_json::from_str(d).ok()).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|d| serde_json::from_str(d).ok())
+            .collect())
     }
 
     pub fn delete_client(&self, client_id: &str) -> Result<bool> {
-        self.with(|db| db.execute("DELETE FROM clients WHERE client_id = ?1", params![client_id])).map(|n| n > 0)
+        self.with(|db| {
+            db.execute(
+                "DELETE FROM clients WHERE client_id = ?1",
+                params![client_id],
+            )
+        })
+        .map(|n| n > 0)
     }
 
     // Login sessions and consents
@@ -180,9 +214,11 @@ impl Store {
     /// (username, auth_time) of a login session.
     pub fn session(&self, id: &str) -> Result<Option<(String, i64)>> {
         self.with(|db| {
-            db.query_row("SELECT username, auth_time FROM sessions WHERE id = ?1", params![id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            db.query_row(
+                "SELECT username, auth_time FROM sessions WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
         })
     }
@@ -308,24 +344,36 @@ impl Store {
     /// Revoke; returns false when it was already revoked or unknown (rotation
     /// uses this so that two concurrent refreshes cannot both succeed).
     pub fn revoke_refresh_token(&self, token: &str) -> Result<bool> {
-        self.with(|db| db.execute("UPDATE refresh_tokens SET revoked = 1 WHERE token = ?1 AND revoked = 0", params![token]))
-            .map(|n| n > 0)
+        self.with(|db| {
+            db.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE token = ?1 AND revoked = 0",
+                params![token],
+            )
+        })
+        .map(|n| n > 0)
     }
 
     // Access token revocation (RFC 7009), by jti
 
     pub fn revoke_jti(&self, jti: &str, expires_at: i64) -> Result<()> {
         self.with(|db| {
-            db.execute("INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)", params![jti, expires_at])
+            db.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)",
+                params![jti, expires_at],
+            )
         })?;
         Ok(())
     }
 
     pub fn is_revoked(&self, jti: &str) -> Result<bool> {
         self.with(|db| {
-            db.query_row("SELECT 1 FROM revoked_tokens WHERE jti = ?1", params![jti], |_| Ok(()))
-                .optional()
-                .map(|r| r.is_some())
+            db.query_row(
+                "SELECT 1 FROM revoked_tokens WHERE jti = ?1",
+                params![jti],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
         })
     }
 }

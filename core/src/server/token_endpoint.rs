@@ -33,38 +33,66 @@ enum Auth {
 }
 
 /// The calling client, or `None` when the request names no client at all.
-fn authenticate(state: &State, headers: &HeaderMap, params: &Params) -> Result<Option<(Client, Auth)>, OAuthError> {
+fn authenticate(
+    state: &State,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Option<(Client, Auth)>, OAuthError> {
     let (id, secret, basic) = match http::basic_credentials(headers) {
         Some(creds) => {
             let (id, secret) = creds?;
             if params.get("client_id")?.is_some_and(|p| p != id) {
-                return Err(OAuthError::invalid_request("client_id does not match the Basic credentials"));
+                return Err(OAuthError::invalid_request(
+                    "client_id does not match the Basic credentials",
+                ));
             }
             (id, Some(secret), true)
         }
         None => match params.get("client_id")? {
-            Some(id) => (id.to_string(), params.get("client_secret")?.map(str::to_owned), false),
+            Some(id) => (
+                id.to_string(),
+                params.get("client_secret")?.map(str::to_owned),
+                false,
+            ),
             None => return Ok(None),
         },
     };
     let Some(client) = state.store.client(&id)? else {
-        return Err(OAuthError::invalid_client(format!("unknown client {id:?}"), basic));
+        return Err(OAuthError::invalid_client(
+            format!("unknown client {id:?}"),
+            basic,
+        ));
     };
     match (secret, &client.client_secret) {
         (Some(given), Some(expected)) => {
-            if constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_err() {
-                return Err(OAuthError::invalid_client("client authentication failed", basic));
+            if constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes())
+                .is_err()
+            {
+                return Err(OAuthError::invalid_client(
+                    "client authentication failed",
+                    basic,
+                ));
             }
             Ok(Some((client, Auth::Secret)))
         }
-        (Some(_), None) => Err(OAuthError::invalid_client("this client has no secret; authenticate with none and PKCE", basic)),
+        (Some(_), None) => Err(OAuthError::invalid_client(
+            "this client has no secret; authenticate with none and PKCE",
+            basic,
+        )),
         (None, _) if client.public => Ok(Some((client, Auth::Public))),
-        (None, _) => Err(OAuthError::invalid_client("client authentication required", basic)),
+        (None, _) => Err(OAuthError::invalid_client(
+            "client authentication required",
+            basic,
+        )),
     }
 }
 
 /// `POST /oauth/token`.
-pub async fn token(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn token(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
         let params = params(&headers, body)?;
         let client = authenticate(&state, &headers, &params)?;
@@ -98,25 +126,43 @@ fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
 }
 
 /// The client a code or refresh token belongs to, checked against the caller.
-fn bound_client(state: &State, caller: Option<(Client, Auth)>, owner: &str, what: &str) -> Result<Client, OAuthError> {
+fn bound_client(
+    state: &State,
+    caller: Option<(Client, Auth)>,
+    owner: &str,
+    what: &str,
+) -> Result<Client, OAuthError> {
     match caller {
         Some((client, _)) if client.client_id == owner => Ok(client),
-        Some(_) => Err(OAuthError::invalid_grant(format!("{what} was issued to another client"))),
+        Some(_) => Err(OAuthError::invalid_grant(format!(
+            "{what} was issued to another client"
+        ))),
         // No client named: the original browser script sent only the code.
         // Allowed for public clients only, whose id is no secret anyway.
         None => match state.store.client(owner)? {
             Some(client) if client.public => Ok(client),
-            _ => Err(OAuthError::invalid_client("client authentication required", false)),
+            _ => Err(OAuthError::invalid_client(
+                "client authentication required",
+                false,
+            )),
         },
     }
 }
 
 /// RFC 6749 4.1.3 with RFC 7636 4.6.
-fn authorization_code(state: &State, params: &Params, caller: Option<(Client, Auth)>) -> Result<Value, OAuthError> {
+fn authorization_code(
+    state: &State,
+    params: &Params,
+    caller: Option<(Client, Auth)>,
+) -> Result<Value, OAuthError> {
     let code = params.require("code")?;
     let code = match state.store.redeem_code(code)? {
         Redeemed::Fresh(code) => code,
-        Redeemed::AlreadyUsed => return Err(OAuthError::invalid_grant("authorization code was already used")),
+        Redeemed::AlreadyUsed => {
+            return Err(OAuthError::invalid_grant(
+                "authorization code was already used",
+            ))
+        }
         Redeemed::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code")),
     };
     if time::now() >= code.expires_at {
@@ -125,24 +171,43 @@ fn authorization_code(state: &State, params: &Params, caller: Option<(Client, Au
     let client = bound_client(state, caller, &code.client_id, "authorization code")?;
     ensure_grant(&client, "authorization_code")?;
     if let Some(uri) = params.get("redirect_uri")? {
-        let probe = Client { redirect_uris: vec![code.redirect_uri.clone()], ..Client::default() };
+        let probe = Client {
+            redirect_uris: vec![code.redirect_uri.clone()],
+            ..Client::default()
+        };
         if !probe.has_redirect_uri(uri) {
-            return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request's"));
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri differs from the authorization request's",
+            ));
         }
     }
     let verifier = params.get("code_verifier")?;
     match (&code.code_challenge, verifier) {
         (Some(challenge), Some(verifier)) => {
             let computed = match code.code_challenge_method.as_deref() {
-                Some("S256") => crate::b64::encode(digest::digest(&digest::SHA256, verifier.as_bytes())),
+                Some("S256") => {
+                    crate::b64::encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
+                }
                 _ => verifier.to_string(),
             };
-            if constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes()).is_err() {
-                return Err(OAuthError::invalid_grant("PKCE verification failed: code_verifier does not match code_challenge"));
+            if constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes())
+                .is_err()
+            {
+                return Err(OAuthError::invalid_grant(
+                    "PKCE verification failed: code_verifier does not match code_challenge",
+                ));
             }
         }
-        (Some(_), None) => return Err(OAuthError::invalid_grant("missing code_verifier (PKCE was used to get this code)")),
-        (None, Some(_)) => return Err(OAuthError::invalid_grant("code_verifier sent, but no code_challenge was")),
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_grant(
+                "missing code_verifier (PKCE was used to get this code)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier sent, but no code_challenge was",
+            ))
+        }
         (None, None) => {}
     }
     let grant = Grant {
@@ -156,13 +221,19 @@ fn authorization_code(state: &State, params: &Params, caller: Option<(Client, Au
 }
 
 /// RFC 6749 6, with rotation: each refresh token works once.
-fn refresh_token(state: &State, params: &Params, caller: Option<(Client, Auth)>) -> Result<Value, OAuthError> {
+fn refresh_token(
+    state: &State,
+    params: &Params,
+    caller: Option<(Client, Auth)>,
+) -> Result<Value, OAuthError> {
     let token = params.require("refresh_token")?;
     let Some(stored) = state.store.refresh_token(token)? else {
         return Err(OAuthError::invalid_grant("unknown refresh token"));
     };
     if stored.revoked {
-        return Err(OAuthError::invalid_grant("refresh token was revoked or already used"));
+        return Err(OAuthError::invalid_grant(
+            "refresh token was revoked or already used",
+        ));
     }
     if time::now() >= stored.expires_at {
         return Err(OAuthError::invalid_grant("refresh token expired"));
@@ -171,43 +242,88 @@ fn refresh_token(state: &State, params: &Params, caller: Option<(Client, Auth)>)
     ensure_grant(&client, "refresh_token")?;
     let scope = match params.get("scope")? {
         Some(requested) => {
-            if let Some(extra) = requested.split(' ').find(|s| !issue::has_scope(&stored.scope, s)) {
-                return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("scope {extra} was not granted")));
+            if let Some(extra) = requested
+                .split(' ')
+                .find(|s| !issue::has_scope(&stored.scope, s))
+            {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    format!("scope {extra} was not granted"),
+                ));
             }
             requested.to_string()
         }
         None => stored.scope.clone(),
     };
     if !state.store.revoke_refresh_token(token)? {
-        return Err(OAuthError::invalid_grant("refresh token was revoked or already used"));
+        return Err(OAuthError::invalid_grant(
+            "refresh token was revoked or already used",
+        ));
     }
-    let grant = Grant { client: &client, username: Some(&stored.username), scope: &scope, nonce: None, auth_time: stored.auth_time };
+    let grant = Grant {
+        client: &client,
+        username: Some(&stored.username),
+        scope: &scope,
+        nonce: None,
+        auth_time: stored.auth_time,
+    };
     Ok(issue::tokens(state, &grant, true)?)
 }
 
 /// RFC 6749 4.4: a confidential client acting for itself.
-fn client_credentials(state: &State, params: &Params, caller: Option<(Client, Auth)>) -> Result<Value, OAuthError> {
+fn client_credentials(
+    state: &State,
+    params: &Params,
+    caller: Option<(Client, Auth)>,
+) -> Result<Value, OAuthError> {
     let client = match caller {
         Some((client, Auth::Secret)) => client,
-        _ => return Err(OAuthError::invalid_client("client_credentials needs client authentication with a secret", false)),
+        _ => {
+            return Err(OAuthError::invalid_client(
+                "client_credentials needs client authentication with a secret",
+                false,
+            ))
+        }
     };
     ensure_grant(&client, "client_credentials")?;
     let scope = match params.get("scope")? {
         Some(requested) => {
-            if let Some(extra) = requested.split(' ').find(|s| !issue::has_scope(&client.scope, s)) {
-                return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("scope {extra} is not available to this client")));
+            if let Some(extra) = requested
+                .split(' ')
+                .find(|s| !issue::has_scope(&client.scope, s))
+            {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    format!("scope {extra} is not available to this client"),
+                ));
             }
             requested.to_string()
         }
-        None => client.scope.split(' ').filter(|s| *s != "openid").collect::<Vec<_>>().join(" "),
+        None => client
+            .scope
+            .split(' ')
+            .filter(|s| *s != "openid")
+            .collect::<Vec<_>>()
+            .join(" "),
     };
-    let grant = Grant { client: &client, username: None, scope: &scope, nonce: None, auth_time: time::now() };
+    let grant = Grant {
+        client: &client,
+        username: None,
+        scope: &scope,
+        nonce: None,
+        auth_time: time::now(),
+    };
     Ok(issue::tokens(state, &grant, false)?)
 }
 
 /// Validate one of our own access tokens: signature, issuer, expiry, revocation.
 fn access_claims(state: &State, token: &str) -> Result<Map<String, Value>, OAuthError> {
-    let claims = state.toolkit.validate(Some(token)).map_err(|e| OAuthError::invalid_token(e.message()))?;
+    let claims = state
+        .toolkit
+        .validate(Some(token))
+        .map_err(|e| OAuthError::invalid_token(e.message()))?;
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
         if state.store.is_revoked(jti)? {
             return Err(OAuthError::invalid_token("token was revoked"));
@@ -230,7 +346,8 @@ pub async fn userinfo(
             // RFC 6750 2.2: a form-encoded body parameter, on POST only.
             None if method == Method::POST => {
                 form = params(&headers, body)?;
-                form.get("access_token")?.ok_or_else(|| OAuthError::invalid_token("missing bearer token"))?
+                form.get("access_token")?
+                    .ok_or_else(|| OAuthError::invalid_token("missing bearer token"))?
             }
             None => {
                 let mut e = OAuthError::invalid_token("missing bearer token");
@@ -243,7 +360,11 @@ pub async fn userinfo(
             .get("username")
             .and_then(Value::as_str)
             .ok_or_else(|| OAuthError::invalid_token("token was issued to a client, not a user"))?;
-        let user = state.store.user(username)?.map(|u| u.claims).unwrap_or_default();
+        let user = state
+            .store
+            .user(username)?
+            .map(|u| u.claims)
+            .unwrap_or_default();
         let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
         let mut info = Map::new();
         info.insert("sub".into(), issue::subject(username).into());
@@ -258,14 +379,22 @@ pub async fn userinfo(
 }
 
 /// The caller of introspection or revocation: a registered client.
-fn require_client(state: &State, headers: &HeaderMap, params: &Params) -> Result<Client, OAuthError> {
+fn require_client(
+    state: &State,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Client, OAuthError> {
     authenticate(state, headers, params)?
         .map(|(client, _)| client)
         .ok_or_else(|| OAuthError::invalid_client("client authentication required", false))
 }
 
 /// `POST /oauth/introspect` (RFC 7662 2).
-pub async fn introspect(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn introspect(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
         let params = params(&headers, body)?;
         require_client(&state, &headers, &params)?;
@@ -274,7 +403,18 @@ pub async fn introspect(AxState(state): AxState<Arc<State>>, headers: HeaderMap,
             let mut body = Map::new();
             body.insert("active".into(), true.into());
             body.insert("token_type".into(), "Bearer".into());
-            for name in ["scope", "client_id", "username", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"] {
+            for name in [
+                "scope",
+                "client_id",
+                "username",
+                "sub",
+                "aud",
+                "iss",
+                "exp",
+                "iat",
+                "nbf",
+                "jti",
+            ] {
                 if let Some(v) = claims.get(name) {
                     body.insert(name.into(), v.clone());
                 }
@@ -298,7 +438,11 @@ pub async fn introspect(AxState(state): AxState<Arc<State>>, headers: HeaderMap,
 }
 
 /// `POST /oauth/revoke` (RFC 7009 2). Unknown tokens also get 200 (2.2).
-pub async fn revoke(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn revoke(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
         let params = params(&headers, body)?;
         let client = require_client(&state, &headers, &params)?;
@@ -308,7 +452,10 @@ pub async fn revoke(AxState(state): AxState<Arc<State>>, headers: HeaderMap, bod
                 state.store.revoke_refresh_token(token)?;
             }
         } else if let Ok(claims) = access_claims(&state, token) {
-            let owner = claims.get("client_id").or(claims.get("aud")).and_then(Value::as_str);
+            let owner = claims
+                .get("client_id")
+                .or(claims.get("aud"))
+                .and_then(Value::as_str);
             if let (Some(jti), Some(owner)) = (claims.get("jti").and_then(Value::as_str), owner) {
                 if owner == client.client_id {
                     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);

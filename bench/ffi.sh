@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# oatk_validate through the C ABI (liboatk.so, release) side by side with the
+# Rust core's Toolkit::validate (release), on the same key and token, in one
+# run. Prints ns per call for each and the ratio; the target is a boundary
+# overhead under 5%.
+#
+#   bash bench/ffi.sh            (make bench-ffi)
+#   ITERATIONS=2000 ROUNDS=3 REPS=20 ALGS="RS256 ES256" bash bench/ffi.sh
+# Each side runs REPS times, alternating, ROUNDS rounds of ITERATIONS calls each;
+# the best round counts, so load from other processes skews neither side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+CARGO=${CARGO:-cargo}
+ITERATIONS=${ITERATIONS:-2000}
+ROUNDS=${ROUNDS:-3}
+REPS=${REPS:-20}
+ALGS=${ALGS:-RS256 ES256}
+out=$PWD/build/ffi/bench
+mkdir -p "$out"
+
+echo "building release liboatk and the core benchmark..." >&2
+$CARGO build --release -p oatk-ffi --quiet
+log=$($CARGO bench -p oatk-ffi --bench core_validate --no-run 2>&1) || { echo "$log" >&2; exit 1; }
+core_bench=$(sed -n 's/.*Executable .*(\(.*\))$/\1/p' <<<"$log")
+[ -x "$core_bench" ] || { echo "cannot find the core_validate benchmark binary" >&2; exit 1; }
+release=$CARGO_TARGET_DIR/release
+${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -Iinclude bench/ffi_validate.c -o "$out/ffi_validate" \
+  -L"$release" -Wl,-rpath,"$release" -loatk
+
+best() { sort -n | head -1; }
+printf '%-6s %14s %14s %18s %10s %16s\n' alg "core ns/call" "C ns/call" "C+claims ns/call" "C / core" "C+claims / core"
+for alg in $ALGS; do
+  "$out/ffi_validate" prepare "$out" "$alg"
+  core=() c=() cc=()
+  # Alternate the two sides so drift (frequency, other load) hits both alike.
+  for _ in $(seq "$REPS"); do
+    core+=($("$core_bench" "$out/private_key.pem" "$out/token.txt" "$ITERATIONS" "$ROUNDS" | awk '{print $2}'))
+    run=$("$out/ffi_validate" run "$out/private_key.pem" "$out/token.txt" "$ITERATIONS" "$ROUNDS")
+    c+=($(awk '/^c_validate_ns/ {print $2}' <<<"$run"))
+    cc+=($(awk '/^c_validate_claims/ {print $2}' <<<"$run"))
+  done
+  core_best=$(printf '%s\n' "${core[@]}" | best)
+  c_best=$(printf '%s\n' "${c[@]}" | best)
+  cc_best=$(printf '%s\n' "${cc[@]}" | best)
+  ratio=$(awk -v a="$c_best" -v b="$core_best" 'BEGIN { printf "%.3f", a / b }')
+  ratio_claims=$(awk -v a="$cc_best" -v b="$core_best" 'BEGIN { printf "%.3f", a / b }')
+  printf '%-6s %14s %14s %18s %10s %16s\n' "$alg" "$core_best" "$c_best" "$cc_best" "$ratio" "$ratio_claims"
+  awk -v r="$ratio" -v alg="$alg" 'BEGIN { o = (r - 1) * 100;
+    printf "       %s: the C boundary adds %.1f%% per validation (target < 5%%)%s\n", alg, o, (o < 5 ? "" : "  <-- OVER TARGET") }'
+done
+echo "(best of $((ROUNDS * REPS)) rounds of $ITERATIONS calls each, sides alternating; claims NULL unless noted)"

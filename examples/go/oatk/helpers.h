@@ -1,0 +1,64 @@
+/* C helpers for the cgo preambles of package oatk. */
+#ifndef OATK_GO_HELPERS_H
+#define OATK_GO_HELPERS_H
+#include <stdlib.h>
+#include <string.h>
+#include "oatk.h"
+
+// liboatk keeps the message of a failure per OS thread, and a goroutine may
+// move to another OS thread between two cgo calls. So each helper below makes
+// ONE liboatk call and, when it fails, copies the message in the same cgo
+// call: *msg is malloc'd (free with C.free) or NULL on success.
+#define GO_OATK(call)                                                   \
+  do {                                                                  \
+    oatk_status s_ = (call);                                            \
+    *msg = s_ == OATK_OK ? NULL : strdup(oatk_last_error());            \
+    return s_;                                                          \
+  } while (0)
+
+static inline oatk_toolkit *go_oatk_new(char **msg) {
+  oatk_toolkit *t = oatk_toolkit_new();
+  *msg = t ? NULL : strdup(oatk_last_error());
+  return t;
+}
+static inline oatk_status go_oatk_with_private(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_private(t, a)); }
+static inline oatk_status go_oatk_with_private_pem(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_private_pem(t, a)); }
+static inline oatk_status go_oatk_with_public(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_public(t, a)); }
+static inline oatk_status go_oatk_with_public_pem(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_public_pem(t, a)); }
+static inline oatk_status go_oatk_with_jwks(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_jwks(t, a)); }
+static inline oatk_status go_oatk_with_client_id(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_client_id(t, a)); }
+static inline oatk_status go_oatk_with_issuer(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_issuer(t, a)); }
+static inline oatk_status go_oatk_with_algorithm(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_algorithm(t, a)); }
+static inline oatk_status go_oatk_using_provider(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_using_provider(t, a)); }
+static inline oatk_status go_oatk_claims(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_claims(t, a)); }
+static inline oatk_status go_oatk_with_leeway(oatk_toolkit *t, uint64_t s, char **msg) { GO_OATK(oatk_with_leeway(t, s)); }
+static inline oatk_status go_oatk_with_require_exp(oatk_toolkit *t, bool r, char **msg) { GO_OATK(oatk_with_require_exp(t, r)); }
+static inline oatk_status go_oatk_token(const oatk_toolkit *t, char **out, char **msg) { GO_OATK(oatk_token(t, out)); }
+static inline oatk_status go_oatk_mint(const oatk_toolkit *t, const char *c, char **out, char **msg) { GO_OATK(oatk_mint(t, c, out)); }
+static inline oatk_status go_oatk_jwks(const oatk_toolkit *t, char **out, char **msg) { GO_OATK(oatk_jwks(t, out)); }
+static inline oatk_status go_oatk_validate(const oatk_toolkit *t, const char *tok, char **out, char **msg) {
+  GO_OATK(oatk_validate(t, tok, out));
+}
+static inline oatk_status go_oatk_validate_with_claims(const oatk_toolkit *t, const char *tok, const char *req, char **out,
+                                                char **msg) {
+  GO_OATK(oatk_validate_with_claims(t, tok, req, out));
+}
+static inline oatk_status go_oatk_guard(const oatk_toolkit *t, const char *h, const char *req, oatk_decision **out,
+                                 char **msg) {
+  GO_OATK(oatk_guard(t, h, req, out));
+}
+static inline oatk_status go_oatk_decode(const char *tok, char **out, char **msg) { GO_OATK(oatk_decode(tok, out)); }
+static inline oatk_status go_oatk_header(const char *tok, char **out, char **msg) { GO_OATK(oatk_header(tok, out)); }
+static inline oatk_status go_oatk_generate_key(const char *alg, char **priv, char **pub, char **msg) {
+  GO_OATK(oatk_generate_key(alg, priv, pub));
+}
+static inline oatk_status go_oatk_server_start_with(const oatk_toolkit *t, const oatk_server_options *o,
+                                                    oatk_server **out, char **msg) {
+  GO_OATK(oatk_server_start_with(t, o, out));
+}
+static inline oatk_status go_oatk_server_issue_token(const oatk_server *s, const char *user, const char *claims,
+                                                     const char *client, const char *scope, char **out, char **msg) {
+  GO_OATK(oatk_server_issue_token(s, user, claims, client, scope, out));
+}
+
+#endif

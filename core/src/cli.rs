@@ -120,8 +120,9 @@ fn execute(args: &[String], out: &mut dyn Write) -> std::result::Result<(), Fail
             "with_issuer" => drop(toolkit.with_issuer(&arg("an issuer")?)),
             "with_algorithm" => {
                 let name = arg("an algorithm")?;
-                let alg = Algorithm::from_name(&name)
-                    .ok_or_else(|| Failure::Usage(format!("unknown algorithm {name:?}")))?;
+                let alg = name
+                    .parse::<Algorithm>()
+                    .map_err(|e| Failure::Usage(e.to_string()))?;
                 toolkit.with_algorithm(alg)?;
             }
             "from_file" => drop(toolkit.from_file(arg("a token file")?)?),
@@ -203,9 +204,7 @@ fn generate_keys(args: &[String]) -> Result<String> {
         match flag.as_str() {
             "--alg" => {
                 let name = value()?;
-                alg = Algorithm::from_name(&name).ok_or_else(|| {
-                    Error::invalid_argument(format!("unknown algorithm {name:?}"))
-                })?;
+                alg = name.parse()?;
             }
             "--bits" => {
                 let text = value()?;

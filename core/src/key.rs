@@ -100,6 +100,20 @@ impl Algorithm {
     }
 }
 
+/// Parse an `alg` name; the error lists the supported ones.
+impl std::str::FromStr for Algorithm {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Algorithm> {
+        Algorithm::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
+            Error::invalid_argument(format!(
+                "unknown algorithm {name:?}: use one of {}",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
 impl std::fmt::Display for Algorithm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -6,8 +6,8 @@ use std::ptr;
 use oatk_core::{Algorithm, PrivateKey};
 
 use crate::{
-    arg_opt_str, arg_str, c_string, ffi_boundary, invalid, json_text, oatk_status,
-    oatk_string_free, out_param, put_string,
+    arg_opt_str, arg_str, c_string, ffi_boundary, json_text, oatk_status, oatk_string_free,
+    out_param, put_string,
 };
 
 /// Decode a token's claims without verifying anything (for display and
@@ -72,8 +72,7 @@ pub unsafe extern "C" fn oatk_generate_key(
         out_param(private_pem_out, "private_pem_out")?;
         // SAFETY: caller passes a C string or NULL.
         let name = unsafe { arg_opt_str(alg, "alg") }?.unwrap_or("RS256");
-        let alg = Algorithm::from_name(name)
-            .ok_or_else(|| invalid(format!("unknown algorithm {name:?}")))?;
+        let alg = name.parse::<Algorithm>()?;
         let key = PrivateKey::generate(alg, None)?;
         let private_pem = c_string(key.to_pkcs8_pem()?)?;
         let public_pem = if public_pem_out.is_null() {

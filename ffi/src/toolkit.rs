@@ -197,8 +197,7 @@ pub unsafe extern "C" fn oatk_with_algorithm(
     // SAFETY: forwarded caller contract.
     unsafe {
         set(t, alg, "alg", |t, name| {
-            let alg = Algorithm::from_name(name)
-                .ok_or_else(|| invalid(format!("unknown algorithm {name:?}")))?;
+            let alg = name.parse::<Algorithm>()?;
             t.with_algorithm(alg).map(drop)
         })
     }

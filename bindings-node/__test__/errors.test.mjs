@@ -1,0 +1,100 @@
+// OatkError: one stable code per core error kind, each reached for real.
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { Worker } from 'node:worker_threads'
+import { describe, test } from 'node:test'
+
+import { b64url, ecPem, expectCode, now, oatk, require, rsaPem } from './helpers.mjs'
+
+const { OAuthToolkit, OatkError } = oatk
+const signer = new OAuthToolkit().withPrivatePem(rsaPem().privatePem)
+const verifier = new OAuthToolkit().withJwks(signer.jwks)
+const kid = JSON.parse(signer.jwks).keys[0].kid
+
+describe('OatkError', () => {
+  test('is an Error subclass with name, code, message and stack', () => {
+    let error
+    try {
+      verifier.validate('a.b.c')
+    } catch (e) {
+      error = e
+    }
+    assert.ok(error instanceof OatkError)
+    assert.ok(error instanceof Error)
+    assert.equal(error.name, 'OatkError')
+    assert.equal(error.code, 'ERR_OATK_MALFORMED')
+    assert.match(String(error), /^OatkError: /)
+    assert.ok(error.stack.includes('OatkError'))
+    const own = new OatkError('made by hand', 'ERR_OATK_KEY')
+    assert.equal(own.code, 'ERR_OATK_KEY')
+    assert.equal(own.message, 'made by hand')
+  })
+
+  const cases = {
+    ERR_OATK_MALFORMED: () => verifier.validate('not.a.token!'),
+    ERR_OATK_SIGNATURE: () => {
+      const token = signer.mint({ a: 1 })
+      const [h, , s] = token.split('.')
+      return verifier.validate(`${h}.${b64url({ a: 2 })}.${s}`)
+    },
+    ERR_OATK_EXPIRED: () => verifier.validate(signer.mint({ exp: now() - 10 })),
+    ERR_OATK_NOT_YET_VALID: () => verifier.validate(signer.mint({ nbf: now() + 3600 })),
+    ERR_OATK_UNKNOWN_KEY: () => verifier.validate(new OAuthToolkit().withPrivatePem(rsaPem().privatePem).mint({})),
+    ERR_OATK_UNSUPPORTED_ALGORITHM: () => verifier.validate(`${b64url({ alg: 'none', kid })}.${b64url({ a: 1 })}.`),
+    ERR_OATK_AUDIENCE: () => new OAuthToolkit().withJwks(signer.jwks).withClientId('test').validate(signer.mint({ aud: 'other' })),
+    ERR_OATK_ISSUER: () => new OAuthToolkit().withJwks(signer.jwks).withIssuer('http://a').validate(signer.mint({ iss: 'http://b' })),
+    ERR_OATK_MISSING_CLAIM: () => new OAuthToolkit().withJwks(signer.jwks).withValidation({ requireExp: true }).validate(signer.mint({})),
+    ERR_OATK_KEY: () => new OAuthToolkit().withPrivatePem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'),
+    ERR_OATK_JWKS: () => new OAuthToolkit().withJwks({ keys: [{ kty: 'RSA', n: '!!', e: 'AQAB' }] }),
+    ERR_OATK_IO: () => new OAuthToolkit().withPrivate('/nonexistent/private_key.pem'),
+    ERR_OATK_INVALID_ARGUMENT: () => verifier.validate(),
+    ERR_OATK_NETWORK: () => new OAuthToolkit().usingProvider('http://127.0.0.1:9'),
+    ERR_OATK_SERVER: async () => {
+      const taken = createServer()
+      await new Promise((resolve) => taken.listen(0, '127.0.0.1', resolve))
+      try {
+        await oatk.startFakeServer({ port: taken.address().port, memory: true, quiet: true })
+      } finally {
+        taken.close()
+      }
+    },
+    ERR_OATK_PANIC: () => require('../binding.js')._panicForTest(),
+  }
+
+  for (const [code, provoke] of Object.entries(cases)) {
+    test(code, async () => {
+      await expectCode(assert, provoke, code)
+    })
+  }
+
+  test('ERR_OATK_CLAIMS: a valid token lacking required claims, as the guard decides', () => {
+    const decision = verifier.guard({ username: 'xtof' }).check(`Bearer ${signer.mint({ username: 'notxtof' })}`)
+    assert.equal(decision.allow, false)
+    assert.equal(decision.status, 403)
+    assert.equal(decision.code, 'ERR_OATK_CLAIMS')
+    assert.equal(decision.body, "claim username doesn't equal required value")
+  })
+
+  test('the process survives a panic and keeps working', async () => {
+    for (let i = 0; i < 3; i++) await expectCode(assert, () => require('../binding.js')._panicForTest(), 'ERR_OATK_PANIC')
+    const es = new OAuthToolkit().withPrivatePem(ecPem().privatePem)
+    assert.equal(es.validate(es.mint({ ok: true })).ok, true)
+  })
+
+  test('worker threads get OatkError instances of their own class', async () => {
+    const code = `
+      const { parentPort } = require('node:worker_threads')
+      const { OAuthToolkit, OatkError } = require(${JSON.stringify(require.resolve('oatk'))})
+      try { new OAuthToolkit().validate('a.b.c') } catch (e) { parentPort.postMessage([e instanceof OatkError, e.code]) }`
+    for (let i = 0; i < 2; i++) {
+      const worker = new Worker(code, { eval: true })
+      const message = await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+      await worker.terminate()
+      assert.deepEqual(message, [true, 'ERR_OATK_MALFORMED'])
+    }
+  })
+
+  test('wrong JavaScript argument types are refused by napi before core is called', () => {
+    assert.throws(() => verifier.validate(42), (e) => e instanceof Error && !(e instanceof OatkError) && typeof e.code === 'string')
+  })
+})

@@ -1,0 +1,81 @@
+// Compiled by types.test.mjs with `tsc --noEmit --strict`: the typings cover
+// the whole API and fit Express 5's own types. Never run.
+import express from 'express'
+import {
+  OAuthToolkit,
+  OatkError,
+  type OatkErrorCode,
+  type Claims,
+  type FakeServer,
+  type GuardDecision,
+  startFakeServer,
+  serveBrowserScript,
+  browserScript,
+  version,
+  runCli,
+} from 'oatk'
+
+async function main(): Promise<void> {
+  const toolkit: OAuthToolkit = new OAuthToolkit()
+    .withPrivate('private_key.pem')
+    .withPrivatePem('-----BEGIN PRIVATE KEY-----')
+    .withPublic('public_key.pem')
+    .withPublicPem('-----BEGIN PUBLIC KEY-----')
+    .withJwks('certs.json')
+    .withJwks({ keys: [] })
+    .withClientId('test')
+    .withIssuer('http://localhost:5000')
+    .withAlgorithm('PS256')
+    .withValidation({ leeway: 5, requireExp: true, now: 1_700_000_000 })
+    .fromFile('token.txt')
+    .withToken('a.b.c')
+    .claims({ hello: 'world', groups: ['a'] })
+  const same: OAuthToolkit = await toolkit.usingProvider('http://localhost:5000')
+  const token: string | null = toolkit.token
+  const jwks: string = toolkit.jwks
+  const minted: string = toolkit.mint({ sub: 'x' })
+  const claims: Claims = toolkit.validate(minted)
+  const later: Record<string, any> = await toolkit.validateAsync(minted)
+  const decoded: Record<string, any> = toolkit.decode()
+  const header: Record<string, any> = toolkit.header(minted)
+  const v: string = toolkit.version
+  const decision: GuardDecision = toolkit.guard({ username: 'xtof' }).check('Bearer x')
+  const status: number | undefined = decision.status
+
+  try {
+    toolkit.validate('x')
+  } catch (e) {
+    if (e instanceof OatkError) {
+      const code: OatkErrorCode = e.code
+      const name: 'OatkError' = e.name
+      void code, name
+    }
+  }
+
+  const app = express()
+  app.get('/', toolkit.authenticated(), (req, res) => {
+    const auth: Record<string, any> | undefined = req.auth
+    res.json(auth)
+  })
+  app.get('/api/hello', toolkit.authenticatedWithClaims({
+    username: 'xtof',
+    groups: ['admin'],
+    name: (value: string) => value.endsWith('VG'),
+    email: async (value: string, all: Claims) => value === all.email,
+  }), (_req, res) => { res.json({ hello: 'world' }) })
+  app.get('/oatk.js', serveBrowserScript())
+  app.get('/oatk2.js', toolkit.serveBrowserScript())
+
+  const server: FakeServer = await startFakeServer({ port: 0, memory: true, quiet: true, config: 'oatk.toml', toolkit })
+  const issued = server.issueToken('xtof', { name: 'Christophe VG' }, 'test', 'openid')
+  server.upsertUser('jane', { email: 'jane@example.test' })
+  server.upsertClient({ client_id: 'spa', redirect_uris: ['http://localhost:1234/'], public: true })
+  const urls: string[] = [server.url, server.issuer, server.jwks]
+  await server.stop()
+
+  const script: string = browserScript() + toolkit.browserScript()
+  const exit: number = runCli(['version'])
+  void same, token, jwks, claims, later, decoded, header, v, status, issued, urls, script, exit, version
+}
+
+void main

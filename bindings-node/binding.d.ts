@@ -1,0 +1,230 @@
+
+/**
+ * Which binding artifact the generated loader actually loaded: `'native'` for
+ * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
+ * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
+ * can point the loader at a WASI artifact this package does not build itself.
+ */
+export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * A running fake server. `await server.stop()` ends it; so does the end of
+ * the process.
+ */
+export declare class FakeServer {
+  /** Where it listens, e.g. `http://localhost:41234`. */
+  get url(): string
+  /** The `iss` of its tokens. */
+  get issuer(): string
+  /** The JWKS it publishes at `/oauth/certs`, as JSON text. */
+  get jwks(): string
+  /**
+   * Issue tokens for a user as if they had logged in and consented, for
+   * tests that need no browser. `claims` are stored as the user's extra
+   * claims. Returns the token endpoint's JSON (`access_token`, `id_token`,
+   * `refresh_token`, `token_type`, `expires_in`, `scope`).
+   */
+  issueToken(username: string, claims?: Record<string, any> | undefined | null, clientId?: string | undefined | null, scope?: string | undefined | null): any
+  /** Add or replace a user and their extra claims. */
+  upsertUser(username: string, claims?: Record<string, any> | undefined | null): void
+  /**
+   * Add or replace a client registration: `{ client_id, client_secret?,
+   * name?, redirect_uris, post_logout_redirect_uris?, allowed_origins?,
+   * scope?, grant_types?, response_types?, public? }` (the TOML fields).
+   */
+  upsertClient(client: Record<string, any>): void
+  /** Stop serving; resolves once its threads have ended. Stopping twice is fine. */
+  stop(): Promise<void>
+}
+
+/**
+ * Keys, claims and validation settings, chainable as in the original oatk:
+ * `new OAuthToolkit().withPrivate('private_key.pem').withJwks('certs.json')`.
+ *
+ * Setters return the toolkit itself. Minting and validating are safe to call
+ * at any time; `validateAsync` verifies on the libuv thread pool.
+ */
+export declare class OAuthToolkit {
+  /** An empty toolkit: no keys, no claims. */
+  constructor()
+  /**
+   * Sign with the private key in this PEM file (RSA, EC P-256/P-384 or
+   * Ed25519, PKCS#1, SEC1 or PKCS#8). Its public half is published and
+   * trusted too, so a private key alone is enough to mint and validate.
+   */
+  withPrivate(path: string): this
+  /** Sign with the private key in this PEM text. */
+  withPrivatePem(pem: string): this
+  /** Trust (and publish) the public key in this PEM file. */
+  withPublic(path: string): this
+  /** Trust (and publish) the public key in this PEM text. */
+  withPublicPem(pem: string): this
+  /**
+   * Publish and trust a JSON Web Key Set: a file path, the JSON text, or
+   * the parsed object (`{ keys: [...] }`). The first key's `kid` is used
+   * for minting unless the set holds our own key under another `kid`.
+   */
+  withJwks(pathOrJwks: string | { keys: object[] }): this
+  /**
+   * Trust the keys of an OpenID provider: fetches
+   * `{url}/.well-known/openid-configuration`, then its `jwks_uri`, on the
+   * thread pool. Resolves to this toolkit. Unknown `kid`s later trigger a
+   * rate-limited refetch.
+   */
+  usingProvider(url: string): Promise<this>
+  /** Tokens must name this client in `aud` (RFC 7519 4.1.3). */
+  withClientId(clientId: string): this
+  /** Tokens must carry exactly this `iss` (RFC 7519 4.1.1). */
+  withIssuer(issuer: string): this
+  /**
+   * Sign with this algorithm instead of the key's default (RS256 for an
+   * RSA key): RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA.
+   */
+  withAlgorithm(algorithm: string): this
+  /**
+   * Adjust validation (core's `Validator`): `leeway` seconds of clock
+   * skew on `exp`/`nbf` (default 0), `requireExp` refuses tokens without
+   * `exp` (default false: the original's tokens carry none), `now` fixes
+   * the clock in seconds since the epoch (default: the system clock), so
+   * expiry tests never sleep. Fields left out keep their current value.
+   */
+  withValidation(options: ValidationOptions): this
+  /**
+   * Read the token to work on (for `validate()`, `decode()`, `header()`
+   * without an argument) from a file.
+   */
+  fromFile(path: string): this
+  /** Work on this token text (a leading `Bearer ` is dropped). */
+  withToken(token: string): this
+  /** The claims that the `token` getter mints. */
+  claims(claims: Record<string, any>): this
+  /** A token for the claims given to `claims()`; `null` without a private key. */
+  get token(): string | null
+  /** Mint a token for exactly these claims (needs a private key). */
+  mint(claims: Record<string, any>): string
+  /** The JSON Web Key Set to publish, as indented JSON text. */
+  get jwks(): string
+  /**
+   * Verify a token (or the one read by `fromFile`) and return its claims:
+   * signature with the key its `kid` names, algorithm, `exp`/`nbf`, and
+   * `aud`/`iss` when configured. Throws an `OatkError` when it is not valid.
+   */
+  validate(token?: string | undefined | null): Record<string, any>
+  /**
+   * `validate` on the libuv thread pool: the main thread stays free while
+   * the signature is checked. Resolves to the claims; rejects with an `OatkError`.
+   */
+  validateAsync(token?: string | undefined | null): Promise<Record<string, any>>
+  /** The claims, not verified. */
+  decode(token?: string | undefined | null): Record<string, any>
+  /** The JOSE header (`alg`, `kid`, `typ`), not verified. */
+  header(token?: string | undefined | null): Record<string, any>
+  /** The oatk version. */
+  get version(): string
+  /**
+   * A route guard for these required claims (see `RouteGuard`); the
+   * Express middleware is built on it.
+   */
+  guard(required?: Record<string, any> | undefined | null): RouteGuard
+}
+
+/**
+ * Decides on requests for one route: the core's `guard::check`, the same
+ * rule as the Flask decorator and the Go middleware. Framework-neutral: pass
+ * the `Authorization` header value, send the denial it returns.
+ */
+export declare class RouteGuard {
+  /**
+   * Decide on a request from its `Authorization` header value. Throws an
+   * `OatkError` only for setup failures (no key configured, provider down).
+   */
+  check(authorization?: string | undefined | null): GuardDecision
+}
+
+/**
+ * Panics inside the boundary, to prove a panic becomes an `OatkError` with
+ * code `ERR_OATK_PANIC` instead of ending the process. Tests only.
+ */
+export declare function _panicForTest(): void
+
+/**
+ * Register the JavaScript `OatkError` class that failures are thrown as.
+ * Called once by index.js; not part of the public API.
+ */
+export declare function _setErrorClass(errorClass: new (message: string, code: string) => Error): void
+
+/**
+ * The browser client, oatk.js: the same file the fake server serves at
+ * `/static/oatk.js`.
+ */
+export declare function browserScript(): string
+
+/** The 403 denial for a claim that a predicate needs but the token lacks. */
+export declare function denyMissingClaim(name: string): GuardDecision
+
+/** The 403 denial for a claim that a predicate rejected. */
+export declare function denyRejectedClaim(name: string): GuardDecision
+
+/** Options for `startFakeServer`; each defaults as `oatk server run` does. */
+export interface FakeServerOptions {
+  /** Interface to listen on; default `localhost` (bound on 127.0.0.1). */
+  host?: string
+  /** Port; default 5000, 0 picks a free one. */
+  port?: number
+  /** The `iss` of its tokens, byte for byte; default `http://HOST:PORT`. */
+  issuer?: string
+  /** A TOML file with issuer, lifetimes, users and clients. */
+  config?: string
+  /** Where the SQLite database and generated key live; default `./.oatk`. */
+  dataDir?: string
+  /** Keep everything in memory, write nothing; default false. */
+  memory?: boolean
+  /** No request log on stderr; default false. */
+  quiet?: boolean
+}
+
+/**
+ * The outcome of `RouteGuard.check`: allowed with the validated claims, or
+ * denied with the HTTP status, body and `WWW-Authenticate` value to send.
+ */
+export interface GuardDecision {
+  /** True when the request may go on; `claims` then holds the token's claims. */
+  allow: boolean
+  claims?: Record<string, any>
+  /** 401 (no or invalid token) or 403 (claims not satisfied) when denied. */
+  status?: number
+  /** The response body when denied, e.g. `Missing Authorization`. */
+  body?: string
+  /** The `WWW-Authenticate` header value (RFC 6750 3), when there is one. */
+  wwwAuthenticate?: string
+  /** The `ERR_OATK_*` code of the reason, when there is one. */
+  code?: string
+}
+
+/**
+ * Run the `oatk` command line with these arguments (without the program
+ * name); returns the exit code. Meant for the `oatk` bin script: it blocks
+ * the calling thread, and it gives SIGINT and SIGTERM back their default
+ * action for this process, as in the Rust binary (`server run` then stops
+ * gracefully on them; any other step is simply ended).
+ */
+export declare function runCli(args: Array<string>): number
+
+/**
+ * Start the fake OAuth2 / OpenID Connect server in this process (on its own
+ * threads). With a toolkit holding a private key, it signs with that key.
+ */
+export declare function startFakeServer(options?: FakeServerOptions | undefined | null, toolkit?: OAuthToolkit | undefined | null): Promise<FakeServer>
+
+/** Options for `withValidation`. */
+export interface ValidationOptions {
+  /** Seconds of clock skew tolerated on `exp` and `nbf`. Default 0. */
+  leeway?: number
+  /** Refuse tokens without `exp`. Default false. */
+  requireExp?: boolean
+  /** The clock, in seconds since the epoch. Default: the system clock. */
+  now?: number
+}
+
+/** The oatk version (from the Cargo workspace). */
+export declare function version(): string

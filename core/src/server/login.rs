@@ -103,6 +103,20 @@ fn body_params(
     Params::from_body(headers, &body)
 }
 
+/// The query's parameters, and on POST the form's too (OIDC Core 3.1.2.1 allows both).
+fn request_params(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, OAuthError> {
+    let mut params = Params::from_query(uri.query());
+    if method == Method::POST {
+        params.extend(body_params(headers, body)?);
+    }
+    Ok(params)
+}
+
 /// `GET /`: the user's home, or the sign-in page.
 pub async fn home(AxState(state): AxState<Arc<State>>, headers: HeaderMap) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
@@ -359,10 +373,7 @@ pub async fn authorize(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
-        let mut params = Params::from_query(uri.query());
-        if method == Method::POST {
-            params.extend(body_params(&headers, body)?);
-        }
+        let params = request_params(&method, &uri, &headers, body)?;
         let request = match AuthRequest::parse(&state, &params) {
             Ok(r) => r,
             Err(Refusal::Page(page)) => return Ok(*page),
@@ -470,10 +481,7 @@ pub async fn logout(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = (|| -> Result<Response, OAuthError> {
-        let mut params = Params::from_query(uri.query());
-        if method == Method::POST {
-            params.extend(body_params(&headers, body)?);
-        }
+        let params = request_params(&method, &uri, &headers, body)?;
         if let Some(id) = http::cookie(&headers, http::SESSION_COOKIE) {
             state.store.delete_session(&id)?;
         }

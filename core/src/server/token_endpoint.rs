@@ -240,22 +240,8 @@ fn refresh_token(
     }
     let client = bound_client(state, caller, &stored.client_id, "refresh token")?;
     ensure_grant(&client, "refresh_token")?;
-    let scope = match params.get("scope")? {
-        Some(requested) => {
-            if let Some(extra) = requested
-                .split(' ')
-                .find(|s| !issue::has_scope(&stored.scope, s))
-            {
-                return Err(OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    format!("scope {extra} was not granted"),
-                ));
-            }
-            requested.to_string()
-        }
-        None => stored.scope.clone(),
-    };
+    let scope = narrow_scope(params, &stored.scope, "was not granted")?
+        .unwrap_or_else(|| stored.scope.clone());
     if !state.store.revoke_refresh_token(token)? {
         return Err(OAuthError::invalid_grant(
             "refresh token was revoked or already used",
@@ -269,6 +255,25 @@ fn refresh_token(
         auth_time: stored.auth_time,
     };
     Ok(issue::tokens(state, &grant, true)?)
+}
+
+/// The `scope` parameter, which may only narrow what is allowed (RFC 6749 3.3, 6).
+fn narrow_scope(
+    params: &Params,
+    allowed: &str,
+    refusal: &str,
+) -> Result<Option<String>, OAuthError> {
+    let Some(requested) = params.get("scope")? else {
+        return Ok(None);
+    };
+    match requested.split(' ').find(|s| !issue::has_scope(allowed, s)) {
+        Some(extra) => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            format!("scope {extra} {refusal}"),
+        )),
+        None => Ok(Some(requested.to_string())),
+    }
 }
 
 /// RFC 6749 4.4: a confidential client acting for itself.
@@ -287,20 +292,8 @@ fn client_credentials(
         }
     };
     ensure_grant(&client, "client_credentials")?;
-    let scope = match params.get("scope")? {
-        Some(requested) => {
-            if let Some(extra) = requested
-                .split(' ')
-                .find(|s| !issue::has_scope(&client.scope, s))
-            {
-                return Err(OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    format!("scope {extra} is not available to this client"),
-                ));
-            }
-            requested.to_string()
-        }
+    let scope = match narrow_scope(params, &client.scope, "is not available to this client")? {
+        Some(requested) => requested,
         None => client
             .scope
             .split(' ')

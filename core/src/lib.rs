@@ -6,6 +6,7 @@
 )]
 
 pub mod b64;
+pub mod cache;
 pub mod claims;
 pub mod cli;
 mod clipboard;

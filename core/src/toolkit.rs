@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::cache::TokenCache;
 use crate::claims;
 use crate::error::{Error, ErrorKind, Result};
 use crate::jwk::{Jwk, JwkSet};
@@ -33,6 +34,8 @@ pub struct Toolkit {
     claims: Claims,
     /// A token read by `from_file`, `from_clipboard` or `from_stdin`.
     current: Option<String>,
+    /// Verified tokens, when `with_cache` asked for it.
+    cache: Option<Arc<TokenCache>>,
 }
 
 impl Toolkit {
@@ -245,9 +248,14 @@ impl Toolkit {
 
     /// Verify a token (or the one read by a `from_*` step) and return its claims.
     pub fn validate(&self, token: Option<&str>) -> Result<Claims> {
-        let text = self.token_text(token)?;
-        let jws = token::parse(token::clean(text))?;
-        let keys = self.verification_keys();
+        let text = token::clean(self.token_text(token)?);
+        let mut keys = self.verification_keys();
+        if let Some(claims) = self.cache.as_ref().and_then(|cache| cache.get(text, &keys)) {
+            // Signature already verified with these very keys; time, aud and iss still checked.
+            self.validator.check_claims(&claims)?;
+            return Ok(claims);
+        }
+        let jws = token::parse(text)?;
         if keys.is_empty() {
             return Err(Error::key("no key to validate with: use with_jwks, with_public, with_private or using_provider first"));
         }
@@ -255,15 +263,31 @@ impl Toolkit {
             // A provider may have rotated its keys: refetch once, rate limited.
             Err(e) if e.kind() == ErrorKind::UnknownKey => match &self.provider {
                 Some(provider) if provider.refresh()? => {
-                    validate::verify_signature(&jws, &provider.keys())?
+                    keys = provider.keys();
+                    validate::verify_signature(&jws, &keys)?
                 }
                 _ => return Err(e),
             },
             result => result?,
         }
         let claims = jws.claims()?;
+        if let Some(cache) = &self.cache {
+            cache.insert(text, &keys, &claims);
+        }
         self.validator.check_claims(&claims)?;
         Ok(claims)
+    }
+
+    /// Remember up to `capacity` verified tokens, so a repeated token skips the
+    /// signature check (`exp`, `nbf`, `aud` and `iss` are still checked every
+    /// time; new keys invalidate it). 0 turns the cache off (the default).
+    pub fn with_cache(&mut self, capacity: usize) -> &mut Self {
+        self.cache = (capacity > 0).then(|| Arc::new(TokenCache::new(capacity)));
+        self
+    }
+
+    pub fn cache(&self) -> Option<&TokenCache> {
+        self.cache.as_deref()
     }
 
     /// Validate, then check the claims a route requires (see [`claims::require`]).

@@ -515,8 +515,9 @@ const char *oatk_server_jwks(const struct oatk_server *s);
  * - `username`: created when unknown.
  * - `claims_json`: extra claims for the user (a JSON object, replacing the
  *   user's stored ones); NULL keeps what the user has.
- * - `client_id`: the audience; an unregistered id is used as is.
- * - `scope`: e.g. `"openid profile"`; `openid` adds an `id_token`.
+ * - `client_id`: the audience; an unregistered id is used as is. NULL: `"test"`,
+ *   the seed's demo client.
+ * - `scope`: e.g. `"openid profile"` (the default when NULL); `openid` adds an `id_token`.
  * - `json_out`: receives the token endpoint's JSON response (`access_token`,
  *   `token_type`, `expires_in`, `scope`, `refresh_token`, `id_token`...);
  *   free with `oatk_string_free`.

@@ -815,8 +815,8 @@ impl FakeServer {
                     .issue_token(
                         &username,
                         claims.unwrap_or_default(),
-                        client_id.as_deref().unwrap_or("test"),
-                        scope.as_deref().unwrap_or("openid profile"),
+                        client_id.as_deref(),
+                        scope.as_deref(),
                     )
                     .map_err(Failure::from)
             })

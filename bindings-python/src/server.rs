@@ -136,14 +136,14 @@ impl Server {
 
     /// Tokens for `username` as if they had logged in and consented: the
     /// token endpoint's JSON (`access_token`, `id_token`, `refresh_token`...).
-    #[pyo3(signature = (username, claims=None, client_id="test", scope="openid profile"))]
+    #[pyo3(signature = (username, claims=None, client_id=None, scope=None))]
     fn issue_token<'py>(
         &self,
         py: Python<'py>,
         username: &str,
         claims: Option<&Bound<'py, PyDict>>,
-        client_id: &str,
-        scope: &str,
+        client_id: Option<&str>,
+        scope: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let claims = optional_map(claims)?;
         let response =

@@ -267,7 +267,7 @@ fn discovery_and_jwks() {
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     assert!(jwks["keys"][0].get("d").is_none());
     let issued = server
-        .issue_token("alice", Default::default(), "test", "openid")
+        .issue_token("alice", Default::default(), None, Some("openid"))
         .unwrap();
     let mut t = Toolkit::new();
     t.with_jwks(&jwks.to_string())
@@ -293,7 +293,7 @@ fn issuer_is_exactly_as_configured() {
     assert_eq!(doc["issuer"], "http://idp.example/realms/x/");
     assert_eq!(doc["jwks_uri"], "http://idp.example/realms/x/oauth/certs");
     let issued = server
-        .issue_token("bob", Default::default(), "test", "openid")
+        .issue_token("bob", Default::default(), Some("test"), Some("openid"))
         .unwrap();
     let claims = oatk::token::decode(issued["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(claims["iss"], "http://idp.example/realms/x/");
@@ -890,7 +890,7 @@ fn registration_admin_and_cors() {
     );
     assert_eq!(put.status, 200);
     let issued = server
-        .issue_token("carol", Default::default(), "test", "openid")
+        .issue_token("carol", Default::default(), Some("test"), None)
         .unwrap();
     assert_eq!(
         oatk::token::decode(issued["access_token"].as_str().unwrap()).unwrap()["role"],
@@ -1015,7 +1015,7 @@ fn state_survives_a_restart() {
         &[],
     );
     let issued = server
-        .issue_token("erin", Default::default(), "test", "openid")
+        .issue_token("erin", Default::default(), Some("test"), None)
         .unwrap();
     server.stop();
     let options = Options {
@@ -1095,7 +1095,7 @@ fn provider_discovery_and_rate_limited_refresh() {
     let mut t = Toolkit::new();
     t.using_provider(server.url()).unwrap();
     let issued = server
-        .issue_token("frank", Default::default(), "test", "openid")
+        .issue_token("frank", Default::default(), Some("test"), None)
         .unwrap();
     assert_eq!(
         t.validate(issued["access_token"].as_str()).unwrap()["username"],

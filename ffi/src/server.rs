@@ -193,8 +193,9 @@ pub unsafe extern "C" fn oatk_server_jwks(s: *const oatk_server) -> *const c_cha
 /// - `username`: created when unknown.
 /// - `claims_json`: extra claims for the user (a JSON object, replacing the
 ///   user's stored ones); NULL keeps what the user has.
-/// - `client_id`: the audience; an unregistered id is used as is.
-/// - `scope`: e.g. `"openid profile"`; `openid` adds an `id_token`.
+/// - `client_id`: the audience; an unregistered id is used as is. NULL: `"test"`,
+///   the seed's demo client.
+/// - `scope`: e.g. `"openid profile"` (the default when NULL); `openid` adds an `id_token`.
 /// - `json_out`: receives the token endpoint's JSON response (`access_token`,
 ///   `token_type`, `expires_in`, `scope`, `refresh_token`, `id_token`...);
 ///   free with `oatk_string_free`.
@@ -217,8 +218,8 @@ pub unsafe extern "C" fn oatk_server_issue_token(
             (
                 arg_str(username, "username")?,
                 arg_opt_str(claims_json, "claims_json")?,
-                arg_str(client_id, "client_id")?,
-                arg_str(scope, "scope")?,
+                arg_opt_str(client_id, "client_id")?,
+                arg_opt_str(scope, "scope")?,
             )
         };
         let claims = claims

@@ -114,7 +114,7 @@ class Server:
         self,
         username: str,
         claims: Optional[Dict[str, Any]] = None,
-        client_id: str = "test",
-        scope: str = "openid profile",
+        client_id: Optional[str] = None,
+        scope: Optional[str] = None,
     ) -> Dict[str, Any]: ...
     def stop(self) -> None: ...

@@ -80,14 +80,15 @@ class RunningServer:
         claims: Optional[Dict[str, Any]] = None,
         /,
         *,
-        client_id: str = "test",
-        scope: str = "openid profile",
+        client_id: Optional[str] = None,
+        scope: Optional[str] = None,
         **more_claims: Any,
     ) -> Dict[str, Any]:
         """Tokens for ``username`` as if they had logged in and consented, with no
         browser: the token endpoint's response (``access_token``, ``id_token``,
         ``refresh_token``, ``expires_in``...). Extra claims are stored on the user
-        and go into the access token."""
+        and go into the access token. ``client_id`` defaults to the seed's ``test``
+        client, ``scope`` to ``openid profile``."""
         merged = dict(more_claims)
         if claims:
             merged.update(claims)

@@ -27,6 +27,11 @@ use crate::toolkit::Toolkit;
 use config::{Client, Config, User};
 use store::Store;
 
+/// The client tokens are issued for when a test names none: the seed's demo client.
+pub const DEFAULT_CLIENT_ID: &str = "test";
+/// The scope tokens are issued with when a test names none.
+pub const DEFAULT_SCOPE: &str = "openid profile";
+
 /// How to start the server. Defaults match `oatk server run`.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -248,13 +253,16 @@ impl Server {
 
     /// Issue tokens for a user as if they had logged in and consented, for
     /// tests that need no browser: the token endpoint's JSON response.
+    /// `client_id` defaults to [`DEFAULT_CLIENT_ID`], `scope` to [`DEFAULT_SCOPE`].
     pub fn issue_token(
         &self,
         username: &str,
         claims: Map<String, Value>,
-        client_id: &str,
-        scope: &str,
+        client_id: Option<&str>,
+        scope: Option<&str>,
     ) -> Result<Value> {
+        let client_id = client_id.unwrap_or(DEFAULT_CLIENT_ID);
+        let scope = scope.unwrap_or(DEFAULT_SCOPE);
         if !claims.is_empty() {
             self.upsert_user(username, claims)?;
         } else {

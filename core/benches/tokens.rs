@@ -35,6 +35,15 @@ fn tokens(c: &mut Criterion) {
             &token,
             |b, token| b.iter(|| toolkit.validate(Some(token)).expect("valid")),
         );
+        // The signature check alone: what parsing and the claims checks add is the difference.
+        let jws = oatk::token::parse(&token).expect("parse");
+        let keys = toolkit.verification_keys();
+        let key = keys.find(jws.kid().expect("kid")).expect("key");
+        c.bench_with_input(
+            BenchmarkId::new("verify_only", alg.name()),
+            &jws,
+            |b, jws| b.iter(|| assert!(key.verify(jws.signing_input.as_bytes(), &jws.signature))),
+        );
     }
 }
 

@@ -35,6 +35,12 @@ if [ -n "$busy" ]; then
   exit 1
 fi
 
+# gunicorn 23+ opens a control socket at one fixed path: two of them would collide.
+gunicorn_opts=()
+if "$VENV/bin/gunicorn" --help 2>/dev/null | grep -q -- --no-control-socket; then
+  gunicorn_opts+=(--no-control-socket)
+fi
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -52,13 +58,13 @@ $OATK with_private private_key.pem with_jwks certs.json server run --config ../.
 pids+=($!)
 
 show "gunicorn -b localhost:5001 examples.client.app:server"
-"$VENV/bin/gunicorn" -b localhost:5001 --chdir "$ROOT" --log-level warning examples.client.app:server &
+"$VENV/bin/gunicorn" -b localhost:5001 "${gunicorn_opts[@]}" --chdir "$ROOT" --log-level warning examples.client.app:server &
 pids+=($!)
 
 # The API runs here, in build/demo: examples/web.py reads private_key.pem and certs.json from
 # the working directory, so it trusts exactly the key the fake server signs with.
 show "gunicorn -b localhost:5002 examples.web:app"
-"$VENV/bin/gunicorn" -b localhost:5002 --pythonpath "$ROOT" --log-level warning examples.web:app &
+"$VENV/bin/gunicorn" -b localhost:5002 "${gunicorn_opts[@]}" --pythonpath "$ROOT" --log-level warning examples.web:app &
 pids+=($!)
 
 for port in 5000 5001 5002; do

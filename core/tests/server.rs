@@ -361,13 +361,6 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
     assert_eq!(id["sub"], access["sub"]);
     assert!(id["at_hash"].is_string());
 
-    // A code works once.
-    let again = form(&token_url, &exchange, &[]);
-    assert_eq!(
-        (again.status, again.json()["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
-
     // Userinfo with the bearer token.
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
     let info = get(
@@ -501,6 +494,71 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
     assert_eq!(evil.header("location"), "/");
     let relogin = get(&url, &[("cookie", &cookie)]);
     assert_eq!(relogin.status, 200, "session gone: login page again");
+}
+
+/// RFC 6749 4.1.2: a code works once, and replaying it revokes every token it
+/// led to, including those a refresh made since.
+#[test]
+fn a_replayed_code_revokes_what_it_gave() {
+    let server = start("replay");
+    let token_url = format!("{}/oauth/token", server.url());
+    let verifier = "replay-verifier-replay-verifier-replay-verifier-01";
+    let (back, _) = authorize(
+        &server,
+        &[
+            ("code_challenge", &s256(verifier)),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", back["code"].as_str()),
+        ("client_id", "test"),
+        ("code_verifier", verifier),
+    ];
+    let first = form(&token_url, &exchange, &[]).json();
+    let refreshed = form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+            ("client_id", "test"),
+        ],
+        &[],
+    )
+    .json();
+    let userinfo = |token: &Value| {
+        get(
+            &format!("{}/oauth/userinfo", server.url()),
+            &[(
+                "authorization",
+                &format!("Bearer {}", token.as_str().unwrap()),
+            )],
+        )
+        .status
+    };
+    assert_eq!(userinfo(&refreshed["access_token"]), 200);
+
+    let again = form(&token_url, &exchange, &[]);
+    assert_eq!(
+        (again.status, again.json()["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(userinfo(&first["access_token"]), 401);
+    assert_eq!(userinfo(&refreshed["access_token"]), 401);
+    let refresh = form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                refreshed["refresh_token"].as_str().unwrap(),
+            ),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
+    assert_eq!(refresh.json()["error"], "invalid_grant");
 }
 
 #[test]

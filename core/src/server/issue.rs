@@ -19,6 +19,9 @@ pub struct Grant<'a> {
     pub scope: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
+    /// The authorization code the tokens descend from, directly or by refresh:
+    /// if that code is ever replayed, they are all revoked (RFC 6749 4.1.2).
+    pub origin: Option<&'a str>,
 }
 
 /// A stable, opaque `sub` per user (OIDC Core 8): the same across restarts
@@ -57,7 +60,8 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
     access.insert("exp".into(), (now + lifetime).into());
     access.insert("iat".into(), now.into());
     access.insert("auth_time".into(), grant.auth_time.into());
-    access.insert("jti".into(), random_id(16).into());
+    let jti = random_id(16);
+    access.insert("jti".into(), jti.clone().into());
     access.insert("scope".into(), grant.scope.into());
     access.insert("typ".into(), "Bearer".into());
     access.insert("client_id".into(), client.client_id.clone().into());
@@ -77,11 +81,12 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
     response.insert("expires_in".into(), lifetime.into());
     response.insert("scope".into(), grant.scope.into());
 
+    let mut refresh = None;
     if let Some(username) = grant.username {
         if with_refresh {
-            let refresh = random_id(32);
+            let token = random_id(32);
             state.store.insert_refresh_token(
-                &refresh,
+                &token,
                 &RefreshToken {
                     client_id: client.client_id.clone(),
                     username: username.to_string(),
@@ -91,7 +96,8 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
                     revoked: false,
                 },
             )?;
-            response.insert("refresh_token".into(), refresh.into());
+            response.insert("refresh_token".into(), token.clone().into());
+            refresh = Some(token);
         }
         if has_scope(grant.scope, "openid") {
             let mut id = Map::new();
@@ -118,6 +124,16 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
             }
             response.insert("id_token".into(), state.toolkit.mint(&id)?.into());
         }
+    }
+    if let Some(code) = grant.origin {
+        let expires_at = now
+            + state
+                .config
+                .refresh_token_lifetime
+                .max(state.config.access_token_lifetime) as i64;
+        state
+            .store
+            .record_descendant(code, &jti, refresh.as_deref(), expires_at)?;
     }
     Ok(Value::Object(response))
 }

@@ -282,6 +282,7 @@ impl Server {
             scope,
             nonce: None,
             auth_time: crate::time::now(),
+            origin: None,
         };
         issue::tokens(&self.state, &grant, true)
     }

@@ -24,6 +24,10 @@ CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, client_id TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS refresh_tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, username TEXT NOT NULL,
   scope TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS code_descendants (code TEXT NOT NULL, jti TEXT, refresh_token TEXT,
+  expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS code_descendants_code ON code_descendants (code);
+CREATE INDEX IF NOT EXISTS code_descendants_refresh ON code_descendants (refresh_token);
 ";
 
 /// An authorization code and what it is bound to (RFC 6749 4.1.2, RFC 7636 4.4).
@@ -351,6 +355,55 @@ impl Store {
             )
         })
         .map(|n| n > 0)
+    }
+
+    // What each authorization code led to, so a replayed code can take it all
+    // back (RFC 6749 4.1.2, 10.5).
+
+    /// Remember that `code` led to this access token and refresh token.
+    pub fn record_descendant(
+        &self,
+        code: &str,
+        jti: &str,
+        refresh_token: Option<&str>,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.with(|db| {
+            db.execute(
+                "INSERT INTO code_descendants (code, jti, refresh_token, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![code, jti, refresh_token, expires_at],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The authorization code a refresh token descends from.
+    pub fn code_of_refresh_token(&self, token: &str) -> Result<Option<String>> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT code FROM code_descendants WHERE refresh_token = ?1",
+                params![token],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// Revoke every token that descends from `code`; returns how many.
+    pub fn revoke_descendants(&self, code: &str) -> Result<usize> {
+        self.with(|db| {
+            let revoked_refresh = db.execute(
+                "UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0 AND token IN
+                   (SELECT refresh_token FROM code_descendants WHERE code = ?1)",
+                params![code],
+            )?;
+            let revoked_access = db.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at)
+                   SELECT jti, expires_at FROM code_descendants WHERE code = ?1 AND jti IS NOT NULL",
+                params![code],
+            )?;
+            Ok(revoked_refresh + revoked_access)
+        })
     }
 
     // Access token revocation (RFC 7009), by jti

@@ -155,13 +155,15 @@ fn authorization_code(
     params: &Params,
     caller: Option<(Client, Auth)>,
 ) -> Result<Value, OAuthError> {
-    let code = params.require("code")?;
-    let code = match state.store.redeem_code(code)? {
+    let code_text = params.require("code")?;
+    let code = match state.store.redeem_code(code_text)? {
         Redeemed::Fresh(code) => code,
         Redeemed::AlreadyUsed => {
+            // RFC 6749 4.1.2: a replayed code may be stolen; take back what it gave.
+            state.store.revoke_descendants(code_text)?;
             return Err(OAuthError::invalid_grant(
                 "authorization code was already used",
-            ))
+            ));
         }
         Redeemed::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code")),
     };
@@ -216,6 +218,7 @@ fn authorization_code(
         scope: &code.scope,
         nonce: code.nonce.as_deref(),
         auth_time: code.auth_time,
+        origin: Some(code_text),
     };
     Ok(issue::tokens(state, &grant, true)?)
 }
@@ -247,12 +250,15 @@ fn refresh_token(
             "refresh token was revoked or already used",
         ));
     }
+    // The new tokens descend from the same authorization code as the old.
+    let origin = state.store.code_of_refresh_token(token)?;
     let grant = Grant {
         client: &client,
         username: Some(&stored.username),
         scope: &scope,
         nonce: None,
         auth_time: stored.auth_time,
+        origin: origin.as_deref(),
     };
     Ok(issue::tokens(state, &grant, true)?)
 }
@@ -307,6 +313,7 @@ fn client_credentials(
         scope: &scope,
         nonce: None,
         auth_time: time::now(),
+        origin: None,
     };
     Ok(issue::tokens(state, &grant, false)?)
 }

@@ -189,49 +189,25 @@ impl OAuthToolkit {
     /// trusted too, so a private key alone is enough to mint and validate.
     #[napi(catch_unwind)]
     pub fn with_private<'a>(&self, env: Env, this: This<'a>, path: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner)
-                .with_private(&path)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        self.set(&env, this, |t| t.with_private(&path).map(drop))
     }
 
     /// Sign with the private key in this PEM text.
     #[napi(catch_unwind)]
     pub fn with_private_pem<'a>(&self, env: Env, this: This<'a>, pem: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner)
-                .with_private_pem(&pem)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        self.set(&env, this, |t| t.with_private_pem(&pem).map(drop))
     }
 
     /// Trust (and publish) the public key in this PEM file.
     #[napi(catch_unwind)]
     pub fn with_public<'a>(&self, env: Env, this: This<'a>, path: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner)
-                .with_public(&path)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        self.set(&env, this, |t| t.with_public(&path).map(drop))
     }
 
     /// Trust (and publish) the public key in this PEM text.
     #[napi(catch_unwind)]
     pub fn with_public_pem<'a>(&self, env: Env, this: This<'a>, pem: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner)
-                .with_public_pem(&pem)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        self.set(&env, this, |t| t.with_public_pem(&pem).map(drop))
     }
 
     /// Publish and trust a JSON Web Key Set: a file path, the JSON text, or
@@ -239,17 +215,11 @@ impl OAuthToolkit {
     /// for minting unless the set holds our own key under another `kid`.
     #[napi(catch_unwind, ts_args_type = "pathOrJwks: string | { keys: object[] }")]
     pub fn with_jwks<'a>(&self, env: Env, this: This<'a>, path_or_jwks: Value) -> Result<This<'a>> {
-        run(&env, || {
-            let text = match path_or_jwks {
-                Value::String(text) => text,
-                other => other.to_string(),
-            };
-            write(&self.inner)
-                .with_jwks(&text)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        let text = match path_or_jwks {
+            Value::String(text) => text,
+            other => other.to_string(),
+        };
+        self.set(&env, this, |t| t.with_jwks(&text).map(drop))
     }
 
     /// Trust the keys of an OpenID provider: fetches
@@ -274,21 +244,19 @@ impl OAuthToolkit {
         this: This<'a>,
         client_id: String,
     ) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner).with_client_id(&client_id);
+        self.set(&env, this, |t| {
+            t.with_client_id(&client_id);
             Ok(())
-        })?;
-        Ok(this)
+        })
     }
 
     /// Tokens must carry exactly this `iss` (RFC 7519 4.1.1).
     #[napi(catch_unwind)]
     pub fn with_issuer<'a>(&self, env: Env, this: This<'a>, issuer: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner).with_issuer(&issuer);
+        self.set(&env, this, |t| {
+            t.with_issuer(&issuer);
             Ok(())
-        })?;
-        Ok(this)
+        })
     }
 
     /// Sign with this algorithm instead of the key's default (RS256 for an
@@ -300,14 +268,9 @@ impl OAuthToolkit {
         this: This<'a>,
         algorithm: String,
     ) -> Result<This<'a>> {
-        run(&env, || {
-            let alg: oatk::Algorithm = algorithm.parse()?;
-            write(&self.inner)
-                .with_algorithm(alg)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        self.set(&env, this, |t| {
+            t.with_algorithm(algorithm.parse()?).map(drop)
+        })
     }
 
     /// Adjust validation (core's `Validator`): `leeway` seconds of clock
@@ -322,9 +285,8 @@ impl OAuthToolkit {
         this: This<'a>,
         options: ValidationOptions,
     ) -> Result<This<'a>> {
-        run(&env, || {
-            let mut toolkit = write(&self.inner);
-            let validator = toolkit.validator_mut();
+        self.set(&env, this, |t| {
+            let validator = t.validator_mut();
             if let Some(leeway) = options.leeway {
                 validator.leeway = u64::from(leeway);
             }
@@ -335,31 +297,23 @@ impl OAuthToolkit {
                 validator.now = Some(now);
             }
             Ok(())
-        })?;
-        Ok(this)
+        })
     }
 
     /// Read the token to work on (for `validate()`, `decode()`, `header()`
     /// without an argument) from a file.
     #[napi(catch_unwind)]
     pub fn from_file<'a>(&self, env: Env, this: This<'a>, path: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner)
-                .from_file(&path)
-                .map(|_| ())
-                .map_err(Failure::from)
-        })?;
-        Ok(this)
+        self.set(&env, this, |t| t.from_file(&path).map(drop))
     }
 
     /// Work on this token text (a leading `Bearer ` is dropped).
     #[napi(catch_unwind)]
     pub fn with_token<'a>(&self, env: Env, this: This<'a>, token: String) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner).with_token(&token);
+        self.set(&env, this, |t| {
+            t.with_token(&token);
             Ok(())
-        })?;
-        Ok(this)
+        })
     }
 
     /// The claims that the `token` getter mints.
@@ -370,11 +324,10 @@ impl OAuthToolkit {
         this: This<'a>,
         claims: serde_json::Map<String, Value>,
     ) -> Result<This<'a>> {
-        run(&env, || {
-            write(&self.inner).claims(claims);
+        self.set(&env, this, |t| {
+            t.claims(claims);
             Ok(())
-        })?;
-        Ok(this)
+        })
     }
 
     /// A token for the claims given to `claims()`; `null` without a private key.
@@ -465,6 +418,22 @@ impl OAuthToolkit {
             toolkit: self.inner.clone(),
             required: required.unwrap_or_default(),
         }
+    }
+}
+
+impl OAuthToolkit {
+    /// A setter: change the toolkit under its write lock, then hand back
+    /// `this`, so calls chain as in the original.
+    fn set<'a>(
+        &self,
+        env: &Env,
+        this: This<'a>,
+        change: impl FnOnce(&mut Toolkit) -> oatk::Result<()>,
+    ) -> Result<This<'a>> {
+        run(env, || {
+            change(&mut write(&self.inner)).map_err(Failure::from)
+        })?;
+        Ok(this)
     }
 }
 

@@ -89,12 +89,24 @@ impl Toolkit {
     }
 
     /// Trust the keys of a remote provider (OIDC discovery + `jwks_uri`).
+    /// Tokens must then carry its `issuer` as `iss`, unless `with_issuer`
+    /// names another (see [`Toolkit::with_provider`]).
     pub fn using_provider(&mut self, url: &str) -> Result<&mut Self> {
-        self.provider = Some(Provider::discover(url)?);
-        Ok(self)
+        Ok(self.with_provider(Provider::discover(url)?))
     }
 
+    /// Keys that sign for one issuer may sign for others (a multi-tenant
+    /// provider's shared JWKS), so the discovered issuer is enforced
+    /// (RFC 8725 3.8), except a templated one such as Microsoft's
+    /// `https://login.microsoftonline.com/{tenantid}/v2.0`, which no token
+    /// carries literally.
     pub fn with_provider(&mut self, provider: Provider) -> &mut Self {
+        if self.validator.issuer.is_none() {
+            self.validator.issuer = provider
+                .issuer()
+                .filter(|i| !i.contains('{'))
+                .map(str::to_owned);
+        }
         self.provider = Some(provider);
         self
     }

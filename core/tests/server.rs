@@ -1178,3 +1178,39 @@ fn provider_discovery_and_rate_limited_refresh() {
         .unwrap_err();
     assert_eq!(down.kind(), oatk::ErrorKind::Network);
 }
+
+/// A token signed with the provider's key for another issuer (two servers
+/// sharing one key, as tenants share a provider's JWKS) is refused.
+#[test]
+fn provider_issuer_is_enforced() {
+    let mut keys = Toolkit::new();
+    keys.with_private_key(oatk::PrivateKey::generate(oatk::Algorithm::ES256, None).unwrap());
+    // Each issuer defaults to its own address: same key, two issuers.
+    let options = Options {
+        port: 0,
+        memory: true,
+        quiet: true,
+        ..Options::default()
+    };
+    let a = server::start(Some(&keys), &options).unwrap();
+    let b = server::start(Some(&keys), &options).unwrap();
+    let mut t = Toolkit::new();
+    t.using_provider(&format!("{}/.well-known/openid-configuration", a.url()))
+        .unwrap();
+    let from_a = a.issue_token("x", Default::default(), None, None).unwrap();
+    let from_b = b.issue_token("x", Default::default(), None, None).unwrap();
+    assert!(t.validate(from_a["access_token"].as_str()).is_ok());
+    assert_eq!(
+        t.validate(from_b["access_token"].as_str())
+            .unwrap_err()
+            .kind(),
+        oatk::ErrorKind::InvalidIssuer
+    );
+    // An explicit issuer wins over the discovered one.
+    let mut explicit = Toolkit::new();
+    explicit.with_issuer(b.issuer());
+    explicit
+        .using_provider(&format!("{}/.well-known/openid-configuration", a.url()))
+        .unwrap();
+    assert!(explicit.validate(from_b["access_token"].as_str()).is_ok());
+}

@@ -290,6 +290,14 @@ enum oatk_status oatk_with_algorithm(struct oatk_toolkit *t, const char *alg);
 enum oatk_status oatk_with_leeway(struct oatk_toolkit *t, uint64_t seconds);
 
 /**
+ * Validate as if the time were `seconds` since the epoch, so tests of `exp`
+ * and `nbf` never sleep; a negative value returns to the system clock.
+ *
+ * Needs exclusive access to `t`.
+ */
+enum oatk_status oatk_with_now(struct oatk_toolkit *t, int64_t seconds);
+
+/**
  * Refuse tokens without `exp` (`OATK_ERR_MISSING_CLAIM`) when `require` is
  * true. Default false: the original's tokens carry no `exp`.
  *

@@ -400,6 +400,14 @@ static void test_bad_tokens(void) {
   CHECK_STATUS(oatk_validate(t, expired, NULL), OATK_OK);
   CHECK_STATUS(oatk_validate(t, early, NULL), OATK_ERR_NOT_YET_VALID);
   CHECK_STATUS(oatk_with_leeway(t, 0), OATK_OK);
+  /* An injected clock: valid again an hour ago, and back to the system clock. */
+  CHECK_STATUS(oatk_with_now(NULL, 0), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_with_now(t, now - 3600), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, expired, NULL), OATK_OK);
+  CHECK_STATUS(oatk_with_now(t, now + 7200), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, early, NULL), OATK_OK);
+  CHECK_STATUS(oatk_with_now(t, -1), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, expired, NULL), OATK_ERR_EXPIRED);
   oatk_string_free(early);
   oatk_string_free(expired);
 

@@ -215,6 +215,19 @@ pub unsafe extern "C" fn oatk_with_leeway(t: *mut oatk_toolkit, seconds: u64) ->
     })
 }
 
+/// Validate as if the time were `seconds` since the epoch, so tests of `exp`
+/// and `nbf` never sleep; a negative value returns to the system clock.
+///
+/// Needs exclusive access to `t`.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_with_now(t: *mut oatk_toolkit, seconds: i64) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see toolkit_mut.
+        unsafe { toolkit_mut(t) }?.validator_mut().now = (seconds >= 0).then_some(seconds);
+        Ok(())
+    })
+}
+
 /// Refuse tokens without `exp` (`OATK_ERR_MISSING_CLAIM`) when `require` is
 /// true. Default false: the original's tokens carry no `exp`.
 ///

@@ -32,6 +32,7 @@ static inline oatk_status go_oatk_with_algorithm(oatk_toolkit *t, const char *a,
 static inline oatk_status go_oatk_using_provider(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_using_provider(t, a)); }
 static inline oatk_status go_oatk_claims(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_claims(t, a)); }
 static inline oatk_status go_oatk_with_leeway(oatk_toolkit *t, uint64_t s, char **msg) { GO_OATK(oatk_with_leeway(t, s)); }
+static inline oatk_status go_oatk_with_now(oatk_toolkit *t, int64_t s, char **msg) { GO_OATK(oatk_with_now(t, s)); }
 static inline oatk_status go_oatk_with_require_exp(oatk_toolkit *t, bool r, char **msg) { GO_OATK(oatk_with_require_exp(t, r)); }
 static inline oatk_status go_oatk_token(const oatk_toolkit *t, char **out, char **msg) { GO_OATK(oatk_token(t, out)); }
 static inline oatk_status go_oatk_mint(const oatk_toolkit *t, const char *c, char **out, char **msg) { GO_OATK(oatk_mint(t, c, out)); }

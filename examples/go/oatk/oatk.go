@@ -176,6 +176,19 @@ func (t *Toolkit) WithLeeway(leeway time.Duration) error {
 	return errorFrom(C.go_oatk_with_leeway(t.ptr, C.uint64_t(leeway/time.Second), &msg), msg)
 }
 
+// WithNow validates as if it were now (so expiry tests never sleep); the zero
+// Time returns to the system clock.
+func (t *Toolkit) WithNow(now time.Time) error {
+	seconds := int64(-1)
+	if !now.IsZero() {
+		seconds = now.Unix()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var msg *C.char
+	return errorFrom(C.go_oatk_with_now(t.ptr, C.int64_t(seconds), &msg), msg)
+}
+
 // RequireExp refuses tokens without exp (ErrMissingClaim) when true. Default false.
 func (t *Toolkit) RequireExp(require bool) error {
 	t.mu.Lock()

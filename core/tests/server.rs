@@ -1172,6 +1172,15 @@ fn provider_discovery_and_rate_limited_refresh() {
         t.validate(Some(&forged)).unwrap_err().kind(),
         oatk::ErrorKind::UnknownKey
     );
+    // The refetch itself: refused within the interval, done once it is over.
+    let provider = oatk::provider::Provider::discover(server.url()).unwrap();
+    assert!(
+        !provider.refresh().unwrap(),
+        "rate limited right after discovery"
+    );
+    let eager = provider.with_min_refresh(std::time::Duration::ZERO);
+    assert!(eager.refresh().unwrap());
+    assert_eq!(eager.keys().len(), 1);
     let down = Toolkit::new()
         .using_provider("http://127.0.0.1:9")
         .map(|_| ())

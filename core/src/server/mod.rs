@@ -287,13 +287,6 @@ impl Server {
         issue::tokens(&self.state, &grant, true)
     }
 
-    /// Block until the server stops (it never does on its own; see `cli::run`).
-    pub fn wait(mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-
     /// Stop serving and wait for the server thread to end.
     pub fn stop(mut self) {
         self.shutdown_now();

@@ -69,7 +69,7 @@ bench-core: ## criterion benchmark + openssl speed, with the ratio
 bench-server: ## wrk load on the fake server beside oauth2-mock-server, with the ratio
 	bash bench/server.sh
 
-demo: ## the main job: keys, a token, validation, then the fake server
+demo: ## the main job: keys, a token, validation, then the fake server, demo app and API (open the URL)
 	$(CARGO) build --release -p oatk-core
 	OATK=$(OATK_RELEASE) bash scripts/demo.sh
 

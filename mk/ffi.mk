@@ -76,6 +76,7 @@ c-ffi: lib-ffi
 			examples/c/$$p.c -o $(FFI_BUILD)/$$p-asan $(FFI_LINK_DEBUG) || exit 1; \
 	done
 
+test-ffi: ## liboatk: Rust boundary, header drift, C tests plain + valgrind + ASan, install, pkg-config, Go
 test-ffi: deps-apt test-ffi-rust check-header-ffi test-ffi-c test-ffi-valgrind test-ffi-asan test-ffi-examples \
 	test-ffi-install test-ffi-go ## liboatk: Rust, C (valgrind, ASan), install, Go tests
 

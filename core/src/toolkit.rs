@@ -34,6 +34,9 @@ pub struct Toolkit {
     claims: Claims,
     /// A token read by `from_file`, `from_clipboard` or `from_stdin`.
     current: Option<String>,
+    /// The expected issuer came from a provider, not from `with_issuer`, so a
+    /// later provider may replace it.
+    issuer_from_provider: bool,
     /// Verified tokens, when `with_cache` asked for it.
     cache: Option<Arc<TokenCache>>,
 }
@@ -101,11 +104,12 @@ impl Toolkit {
     /// `https://login.microsoftonline.com/{tenantid}/v2.0`, which no token
     /// carries literally.
     pub fn with_provider(&mut self, provider: Provider) -> &mut Self {
-        if self.validator.issuer.is_none() {
+        if self.validator.issuer.is_none() || self.issuer_from_provider {
             self.validator.issuer = provider
                 .issuer()
                 .filter(|i| !i.contains('{'))
                 .map(str::to_owned);
+            self.issuer_from_provider = true;
         }
         self.provider = Some(provider);
         self
@@ -120,6 +124,7 @@ impl Toolkit {
     /// Tokens must then carry exactly this `iss`.
     pub fn with_issuer(&mut self, issuer: &str) -> &mut Self {
         self.validator.issuer = Some(issuer.to_string());
+        self.issuer_from_provider = false;
         self
     }
 

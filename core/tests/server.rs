@@ -1222,4 +1222,9 @@ fn provider_issuer_is_enforced() {
         .using_provider(&format!("{}/.well-known/openid-configuration", a.url()))
         .unwrap();
     assert!(explicit.validate(from_b["access_token"].as_str()).is_ok());
+    // A second provider replaces the first one's issuer, not an explicit one.
+    t.using_provider(b.url()).unwrap();
+    assert!(t.validate(from_b["access_token"].as_str()).is_ok());
+    explicit.using_provider(a.url()).unwrap();
+    assert!(explicit.validate(from_b["access_token"].as_str()).is_ok());
 }

@@ -16,6 +16,11 @@ export declare class FakeServer {
   get url(): string
   /** The `iss` of its tokens. */
   get issuer(): string
+  /**
+   * Its OpenID Connect discovery document, what `usingProvider` is given:
+   * `{url}/.well-known/openid-configuration`.
+   */
+  get discoveryUrl(): string
   /** The JWKS it publishes at `/oauth/certs`, as JSON text. */
   get jwks(): string
   /**
@@ -25,15 +30,19 @@ export declare class FakeServer {
    * `refresh_token`, `token_type`, `expires_in`, `scope`).
    */
   issueToken(username: string, claims?: Record<string, any> | undefined | null, clientId?: string | undefined | null, scope?: string | undefined | null): any
-  /** Add or replace a user and their extra claims. */
+  /** Add or replace a user and their extra claims, checked as the admin API checks them. */
   upsertUser(username: string, claims?: Record<string, any> | undefined | null): void
   /**
-   * Add or replace a client registration: `{ client_id, client_secret?,
-   * name?, redirect_uris, post_logout_redirect_uris?, allowed_origins?,
-   * scope?, grant_types?, response_types?, public? }` (the TOML fields).
+   * Add or replace a client registration, checked as the admin API checks
+   * it: `{ client_id, client_secret?, name?, redirect_uris,
+   * post_logout_redirect_uris?, allowed_origins?, scope?, grant_types?,
+   * response_types?, public? }` (the TOML fields).
    */
   upsertClient(client: Record<string, any>): void
-  /** Stop serving; resolves once its threads have ended. Stopping twice is fine. */
+  /**
+   * Stop serving; resolves once its threads have ended. Stopping twice is
+   * fine; afterwards the other calls throw `ERR_OATK_SERVER`.
+   */
   stop(): Promise<void>
 }
 
@@ -45,6 +54,11 @@ export declare class FakeServer {
  * at any time; `validateAsync` verifies on the libuv thread pool.
  */
 export declare class OAuthToolkit {
+  /**
+   * A route guard for these required claims (see `RouteGuard`); the
+   * Express middleware is built on it.
+   */
+  guard(required?: Record<string, any> | undefined | null): RouteGuard
   /** An empty toolkit: no keys, no claims. */
   constructor()
   /**
@@ -81,12 +95,38 @@ export declare class OAuthToolkit {
    * RSA key): RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA.
    */
   withAlgorithm(algorithm: string): this
+  /** Accept `exp` and `nbf` this many seconds off (clock skew). Default 0. */
+  withLeeway(seconds: number): this
   /**
-   * Adjust validation (core's `Validator`): `leeway` seconds of clock
-   * skew on `exp`/`nbf` (default 0), `requireExp` refuses tokens without
-   * `exp` (default false: the original's tokens carry none), `now` fixes
-   * the clock in seconds since the epoch (default: the system clock), so
-   * expiry tests never sleep. Fields left out keep their current value.
+   * Refuse tokens without `exp` (true), or accept them (false, the
+   * default: the original's tokens carry none).
+   */
+  withRequireExp(required: boolean): this
+  /**
+   * Validate as if the time were `seconds` since the epoch, so expiry
+   * tests never sleep; `null` goes back to the system clock.
+   */
+  withNow(seconds?: number | undefined | null): this
+  /**
+   * Waive the audience check `usingProvider` otherwise requires: tokens
+   * the provider issued to any of its clients are accepted.
+   */
+  acceptAnyAudience(): this
+  /**
+   * Waive the issuer a provider given as a bare JWKS URL otherwise
+   * requires (`withIssuer`).
+   */
+  acceptAnyIssuer(): this
+  /**
+   * Remember up to `capacity` verified tokens, so a repeated token skips
+   * the signature check (`exp`, `nbf`, `aud` and `iss` are still checked
+   * every time; new keys empty it). 0 turns the cache off (the default).
+   */
+  withCache(capacity: number): this
+  /**
+   * `withLeeway`, `withRequireExp` and `withNow` in one call: `leeway`
+   * seconds of clock skew, `requireExp`, `now` (seconds since the epoch).
+   * Fields left out keep their current value.
    */
   withValidation(options: ValidationOptions): this
   /**
@@ -115,17 +155,18 @@ export declare class OAuthToolkit {
    * the signature is checked. Resolves to the claims; rejects with an `OatkError`.
    */
   validateAsync(token?: string | undefined | null): Promise<Record<string, any>>
+  /**
+   * `validate`, then the claims must satisfy `required`: a value must be
+   * equal, a list must all be contained. Throws `ERR_OATK_CLAIMS` when
+   * they do not (functions are for the middleware, `authenticatedWithClaims`).
+   */
+  validateWithClaims(token: string | undefined | null, required: Record<string, any>): Record<string, any>
   /** The claims, not verified. */
   decode(token?: string | undefined | null): Record<string, any>
   /** The JOSE header (`alg`, `kid`, `typ`), not verified. */
   header(token?: string | undefined | null): Record<string, any>
   /** The oatk version. */
   get version(): string
-  /**
-   * A route guard for these required claims (see `RouteGuard`); the
-   * Express middleware is built on it.
-   */
-  guard(required?: Record<string, any> | undefined | null): RouteGuard
 }
 
 /**
@@ -159,29 +200,62 @@ export declare function _setErrorClass(errorClass: new (message: string, code: s
  */
 export declare function browserScript(): string
 
-/** The 403 denial for a claim that a predicate needs but the token lacks. */
+/**
+ * The 403 denial for a claim that a predicate needs but the token lacks:
+ * `predicateDenial(name, 'absent')`.
+ */
 export declare function denyMissingClaim(name: string): GuardDecision
 
-/** The 403 denial for a claim that a predicate rejected. */
+/**
+ * The 403 denial for a claim that a predicate refused:
+ * `predicateDenial(name, 'refused')`.
+ */
 export declare function denyRejectedClaim(name: string): GuardDecision
 
-/** Options for `startFakeServer`; each defaults as `oatk server run` does. */
+/**
+ * Every code an `OatkError` can carry: one per core kind, in core's order,
+ * then `ERR_OATK_PANIC`. index.js exports it as `ERROR_CODES`.
+ */
+export declare function errorCodes(): Array<string>
+
+/**
+ * Options for `startFakeServer`. Left out, each is core's embedded preset:
+ * a free port on loopback, everything in memory, no request log.
+ */
 export interface FakeServerOptions {
   /** Interface to listen on; default `localhost` (bound on 127.0.0.1). */
   host?: string
-  /** Port; default 5000, 0 picks a free one. */
+  /** Port; default 0, a free one. */
   port?: number
   /** The `iss` of its tokens, byte for byte; default `http://HOST:PORT`. */
   issuer?: string
   /** A TOML file with issuer, lifetimes, users and clients. */
   config?: string
-  /** Where the SQLite database and generated key live; default `./.oatk`. */
+  /**
+   * Keep the SQLite database and generated key in this folder (created
+   * when missing), so they survive a restart; default: in memory.
+   */
   dataDir?: string
-  /** Keep everything in memory, write nothing; default false. */
+  /** Keep everything in memory, write nothing; default true unless `dataDir` is given. */
   memory?: boolean
-  /** No request log on stderr; default false. */
+  /** No request log on stderr; default true. */
   quiet?: boolean
 }
+
+/** A new key pair, as PEM text. */
+export interface GeneratedKey {
+  /** PKCS#8 (`BEGIN PRIVATE KEY`), for `withPrivatePem`. */
+  privatePem: string
+  /** SPKI (`BEGIN PUBLIC KEY`), for `withPublicPem`. */
+  publicPem: string
+}
+
+/**
+ * Generate a key pair for `alg` (default RS256: RSA 2048; ES256: P-256,
+ * ES384: P-384, EdDSA: Ed25519; any RS/PS name: RSA 2048), as
+ * `oatk keys generate` does.
+ */
+export declare function generateKey(alg?: string | undefined | null): GeneratedKey
 
 /**
  * The outcome of `RouteGuard.check`: allowed with the validated claims, or
@@ -200,6 +274,16 @@ export interface GuardDecision {
   /** The `ERR_OATK_*` code of the reason, when there is one. */
   code?: string
 }
+
+/**
+ * The decision for a predicate (a function given as a required claim's
+ * value), from what it made of the token: `absent` (the claim is missing,
+ * the predicate was not called), `accepted` (truthy), `refused` (falsy) or
+ * `raised` (it threw, or its promise rejected). `null` when the request may
+ * go on; otherwise the 403 to send. The rule is core's, the same in Flask,
+ * FastAPI and Express.
+ */
+export declare function predicateDenial(claim: string, outcome: 'absent' | 'accepted' | 'refused' | 'raised'): GuardDecision | null
 
 /**
  * Run the `oatk` command line with these arguments (without the program

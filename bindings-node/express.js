@@ -1,12 +1,13 @@
 'use strict'
 // Express glue (works with Express 4 and 5, and any connect-style stack):
-// the route decision is the core's guard::check; this file only reads the
-// Authorization header, runs JavaScript predicate claims, and writes the
-// response. Statuses, bodies and WWW-Authenticate values all come from core.
+// the route decision is the core's guard::check, the predicate rule is the
+// core's guard::predicate; this file only reads the Authorization header,
+// calls JavaScript predicates, and writes the response. Statuses, bodies and
+// WWW-Authenticate values all come from core.
 
 const binding = require('./binding.js')
 
-const { OAuthToolkit, denyMissingClaim, denyRejectedClaim } = binding
+const { OAuthToolkit, predicateDenial } = binding
 
 function sendDenial(res, decision) {
   res.statusCode = decision.status
@@ -15,12 +16,28 @@ function sendDenial(res, decision) {
   res.end(decision.body)
 }
 
-// Predicate claims (functions) run after the value claims passed in core:
-// a missing claim or a falsy result is a 403 with core's message.
-async function predicateDenial(claims, predicates) {
+// What a predicate made of the token, in core's words. It gets the claim's
+// value only, and is not called when the claim is absent.
+async function outcome(claims, name, check) {
+  if (!Object.hasOwn(claims, name)) return 'absent'
+  try {
+    return (await check(claims[name])) ? 'accepted' : 'refused'
+  } catch (err) {
+    // Fail closed (core answers 403), and tell the developer why.
+    process.emitWarning(`the check for claim ${name} threw; refusing the request`, {
+      type: 'OatkWarning',
+      code: 'OATK_PREDICATE_THREW',
+      detail: err instanceof Error ? err.stack : String(err),
+    })
+    return 'raised'
+  }
+}
+
+// Predicate claims (functions) run after the value claims passed in core.
+async function predicatesDenial(claims, predicates) {
   for (const [name, check] of predicates) {
-    if (!Object.prototype.hasOwnProperty.call(claims, name)) return denyMissingClaim(name)
-    if (!(await check(claims[name], claims))) return denyRejectedClaim(name)
+    const denial = predicateDenial(name, await outcome(claims, name, check))
+    if (denial) return denial
   }
   return null
 }
@@ -49,7 +66,7 @@ function protect(toolkit, required) {
       req.auth = decision.claims
       return next()
     }
-    predicateDenial(decision.claims, predicates).then(
+    predicatesDenial(decision.claims, predicates).then(
       (denial) => {
         if (denial) return sendDenial(res, denial)
         req.auth = decision.claims
@@ -68,7 +85,8 @@ OAuthToolkit.prototype.authenticated = function authenticated() {
 /**
  * Middleware: a valid token whose claims satisfy `required`: a value must be
  * equal, a list must all be contained, a function gets the claim's value
- * (and all claims) and must return true (or a Promise of true).
+ * only and must return true (or a Promise of true); it is not called when
+ * the claim is absent, and a throw (or a rejected Promise) refuses, as false does.
  */
 OAuthToolkit.prototype.authenticatedWithClaims = function authenticatedWithClaims(required) {
   return protect(this, required)

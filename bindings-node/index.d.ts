@@ -1,7 +1,7 @@
 // Types for `oatk`. The native API (OAuthToolkit, RouteGuard, FakeServer and
 // their options) is generated from the Rust sources into binding.d.ts by
-// napi-rs; this file adds what the JavaScript layer defines: OatkError, the
-// Express middleware, startFakeServer with its `toolkit` option.
+// napi-rs; this file adds what the JavaScript layer defines: OatkError and
+// ERROR_CODES, the Express middleware, startFakeServer with its `toolkit` option.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import type { FakeServer, FakeServerOptions, OAuthToolkit } from './binding'
@@ -9,6 +9,7 @@ import type { FakeServer, FakeServerOptions, OAuthToolkit } from './binding'
 export {
   FakeServer,
   FakeServerOptions,
+  GeneratedKey,
   GuardDecision,
   OAuthToolkit,
   RouteGuard,
@@ -16,10 +17,15 @@ export {
   browserScript,
   denyMissingClaim,
   denyRejectedClaim,
+  generateKey,
+  predicateDenial,
   runCli,
 } from './binding'
 
-/** One stable code per core error kind, plus `ERR_OATK_PANIC` (a bug in oatk). */
+/**
+ * One stable code per core error kind, plus `ERR_OATK_PANIC` (a bug in oatk).
+ * A test checks this list against `ERROR_CODES`, which core makes at run time.
+ */
 export type OatkErrorCode =
   | 'ERR_OATK_MALFORMED'
   | 'ERR_OATK_SIGNATURE'
@@ -49,14 +55,19 @@ export declare class OatkError extends Error {
   readonly code: OatkErrorCode
 }
 
+/** Every `OatkErrorCode`, in core's order of error kinds, then `ERR_OATK_PANIC`. */
+export declare const ERROR_CODES: readonly OatkErrorCode[]
+
 /** A token's claims (JSON object). */
 export type Claims = Record<string, any>
 
 /**
- * Checks one claim's value; return true (or a Promise of true) to accept.
- * Called only when the claim is present; gets all the claims too.
+ * Checks one claim's value (only the value); return true (or a Promise of
+ * true) to accept. Not called when the claim is absent (403, missing). A
+ * false result refuses (403); so does a throw or a rejected Promise (403,
+ * and a process warning `OATK_PREDICATE_THREW` with the stack).
  */
-export type ClaimPredicate = (value: any, claims: Claims) => boolean | Promise<boolean>
+export type ClaimPredicate = (value: any) => boolean | Promise<boolean>
 
 /**
  * What a route requires. A value must be equal; a list must all be contained
@@ -77,7 +88,7 @@ declare module './binding' {
      * Middleware for any valid token: 401 `Missing Authorization` without a
      * header, 401 with `WWW-Authenticate: Bearer error="invalid_token", ...`
      * for an invalid or expired token; otherwise the claims go on `req.auth`.
-     * Setup failures (no key configured) go to `next(err)`.
+     * Setup failures (no key configured, a provider down) go to `next(err)`.
      */
     authenticated(): Middleware
     /**
@@ -100,8 +111,9 @@ export interface StartFakeServerOptions extends FakeServerOptions {
 
 /**
  * Start the fake OAuth2 / OpenID Connect server in this process (its own
- * threads). Options default as `oatk server run` does (port 5000, data in
- * ./.oatk); tests usually pass `{ port: 0, memory: true, quiet: true }`.
+ * threads). Options left out are core's embedded preset: a free port on
+ * loopback, everything in memory, no request log; `dataDir` keeps the
+ * database and key in that folder instead.
  */
 export declare function startFakeServer(options?: StartFakeServerOptions): Promise<FakeServer>
 

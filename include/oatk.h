@@ -33,7 +33,7 @@
  * `oatk_status_code()` gives the error code shared with Python and Node
  * (`"EXPIRED"`, `"SIGNATURE"`...); `oatk_last_error()` the message.
  */
-typedef enum oatk_status {
+typedef enum {
   /**
    * Success.
    */
@@ -96,7 +96,7 @@ typedef enum oatk_status {
    */
   OATK_ERR_NETWORK = 14,
   /**
-   * The fake server could not start or failed while running.
+   * The fake server could not start, failed while running, or is stopped.
    */
   OATK_ERR_SERVER = 15,
   /**
@@ -111,9 +111,10 @@ typedef enum oatk_status {
 } oatk_status;
 
 /**
- * A running fake server. Opaque; stop (and free) it with `oatk_server_stop`.
+ * A fake server. Opaque; stop and free it with `oatk_server_stop`.
  *
- * Its getters and `oatk_server_issue_token` may be called from many threads.
+ * Its getters, `oatk_server_issue_token`, `oatk_server_upsert_*` and
+ * `oatk_server_shutdown` may be called from many threads.
  */
 typedef struct oatk_server oatk_server;
 
@@ -132,7 +133,7 @@ typedef struct oatk_toolkit oatk_toolkit;
  * body and `WWW-Authenticate` header. Made by `oatk_guard`, freed (with
  * its strings) by `oatk_decision_free`; read the fields, never free them.
  */
-typedef struct oatk_decision {
+typedef struct {
   /**
    * True: serve the request; `claims_json` holds the token's claims.
    */
@@ -146,7 +147,7 @@ typedef struct oatk_decision {
    * Why it was refused, e.g. `OATK_ERR_EXPIRED` or `OATK_ERR_CLAIMS`;
    * `OATK_OK` when allowed, and when the request had no Bearer token.
    */
-  enum oatk_status reason;
+  oatk_status reason;
   /**
    * Allowed: the verified claims as a JSON object. Refused: NULL.
    */
@@ -168,7 +169,7 @@ typedef struct oatk_decision {
  * struct (`oatk_server_options o = {0};`) means: localhost, any free port,
  * issuer = the URL, no config, everything in memory, no request log.
  */
-typedef struct oatk_server_options {
+typedef struct {
   /**
    * Host to bind; NULL: `"localhost"` (bound on 127.0.0.1).
    */
@@ -208,12 +209,12 @@ extern "C" {
  * Returns NULL only if oatk failed internally (see `oatk_last_error`).
  * Free with `oatk_toolkit_free`.
  */
-struct oatk_toolkit *oatk_toolkit_new(void);
+oatk_toolkit *oatk_toolkit_new(void);
 
 /**
  * Free a toolkit. NULL is a no-op. No other thread may be using it.
  */
-void oatk_toolkit_free(struct oatk_toolkit *t);
+void oatk_toolkit_free(oatk_toolkit *t);
 
 /**
  * Sign with the private key in this PEM file (PKCS#8, PKCS#1 or SEC1; RSA,
@@ -223,14 +224,14 @@ void oatk_toolkit_free(struct oatk_toolkit *t);
  * Errors: `OATK_ERR_IO` (the message names the file), `OATK_ERR_KEY`.
  * Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_private(struct oatk_toolkit *t, const char *path);
+oatk_status oatk_with_private(oatk_toolkit *t, const char *path);
 
 /**
  * Like `oatk_with_private`, with the PEM text itself.
  *
  * Errors: `OATK_ERR_KEY`. Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_private_pem(struct oatk_toolkit *t, const char *pem);
+oatk_status oatk_with_private_pem(oatk_toolkit *t, const char *pem);
 
 /**
  * Trust (and publish with `oatk_jwks`) the public key in this PEM file; a
@@ -238,7 +239,7 @@ enum oatk_status oatk_with_private_pem(struct oatk_toolkit *t, const char *pem);
  *
  * Errors: `OATK_ERR_IO`, `OATK_ERR_KEY`. Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_public(struct oatk_toolkit *t, const char *path);
+oatk_status oatk_with_public(oatk_toolkit *t, const char *path);
 
 /**
  * Like `oatk_with_public`, with the PEM text itself (`BEGIN PUBLIC KEY` or
@@ -246,7 +247,7 @@ enum oatk_status oatk_with_public(struct oatk_toolkit *t, const char *path);
  *
  * Errors: `OATK_ERR_KEY`. Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_public_pem(struct oatk_toolkit *t, const char *pem);
+oatk_status oatk_with_public_pem(oatk_toolkit *t, const char *pem);
 
 /**
  * Publish and trust this JWKS: a file path, or the JSON text itself (text
@@ -255,7 +256,7 @@ enum oatk_status oatk_with_public_pem(struct oatk_toolkit *t, const char *pem);
  *
  * Errors: `OATK_ERR_IO`, `OATK_ERR_JWKS`. Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_jwks(struct oatk_toolkit *t, const char *path_or_json);
+oatk_status oatk_with_jwks(oatk_toolkit *t, const char *path_or_json);
 
 /**
  * From now on tokens must name this client in `aud` (RFC 7519 4.1.3),
@@ -263,7 +264,7 @@ enum oatk_status oatk_with_jwks(struct oatk_toolkit *t, const char *path_or_json
  *
  * Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_client_id(struct oatk_toolkit *t, const char *client_id);
+oatk_status oatk_with_client_id(oatk_toolkit *t, const char *client_id);
 
 /**
  * From now on tokens must carry exactly this `iss` (RFC 7519 4.1.1), else
@@ -271,7 +272,7 @@ enum oatk_status oatk_with_client_id(struct oatk_toolkit *t, const char *client_
  *
  * Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_issuer(struct oatk_toolkit *t, const char *issuer);
+oatk_status oatk_with_issuer(oatk_toolkit *t, const char *issuer);
 
 /**
  * Sign with this algorithm (e.g. `"PS256"`) instead of the key family's
@@ -280,14 +281,14 @@ enum oatk_status oatk_with_issuer(struct oatk_toolkit *t, const char *issuer);
  * Errors: `OATK_ERR_INVALID_ARGUMENT` (unknown name), `OATK_ERR_KEY` (does
  * not fit the key). Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_algorithm(struct oatk_toolkit *t, const char *alg);
+oatk_status oatk_with_algorithm(oatk_toolkit *t, const char *alg);
 
 /**
  * Tolerate this many seconds of clock skew on `exp` and `nbf`. Default 0.
  *
  * Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_leeway(struct oatk_toolkit *t, uint64_t seconds);
+oatk_status oatk_with_leeway(oatk_toolkit *t, uint64_t seconds);
 
 /**
  * Validate as if the time were `seconds` since the epoch, so tests of `exp`
@@ -295,7 +296,7 @@ enum oatk_status oatk_with_leeway(struct oatk_toolkit *t, uint64_t seconds);
  *
  * Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_now(struct oatk_toolkit *t, int64_t seconds);
+oatk_status oatk_with_now(oatk_toolkit *t, int64_t seconds);
 
 /**
  * Refuse tokens without `exp` (`OATK_ERR_MISSING_CLAIM`) when `require` is
@@ -303,7 +304,36 @@ enum oatk_status oatk_with_now(struct oatk_toolkit *t, int64_t seconds);
  *
  * Needs exclusive access to `t`.
  */
-enum oatk_status oatk_with_require_exp(struct oatk_toolkit *t, bool require);
+oatk_status oatk_with_require_exp(oatk_toolkit *t, bool require);
+
+/**
+ * Waive the audience check `oatk_using_provider` otherwise requires:
+ * tokens the provider issued to any of its clients are accepted. Without
+ * this or `oatk_with_client_id`, validating with a provider fails with
+ * `OATK_ERR_INVALID_ARGUMENT` saying what to configure.
+ *
+ * Needs exclusive access to `t`.
+ */
+oatk_status oatk_accept_any_audience(oatk_toolkit *t);
+
+/**
+ * Waive the issuer a provider given as a bare JWKS URL otherwise requires
+ * (`oatk_with_issuer`): any `iss` is accepted from tokens its keys signed.
+ *
+ * Needs exclusive access to `t`.
+ */
+oatk_status oatk_accept_any_issuer(oatk_toolkit *t);
+
+/**
+ * Remember up to `capacity` verified tokens, so validating the same token
+ * again skips the signature check (`exp`, `nbf`, `aud` and `iss` are still
+ * checked every time; new keys invalidate it). 0 turns the cache off (the
+ * default).
+ *
+ * Needs exclusive access to `t`; the cache itself is shared safely by the
+ * threads validating with `t`.
+ */
+oatk_status oatk_with_cache(oatk_toolkit *t, size_t capacity);
 
 /**
  * Trust the keys of an OpenID provider. `url` is its issuer (oatk fetches
@@ -314,7 +344,7 @@ enum oatk_status oatk_with_require_exp(struct oatk_toolkit *t, bool require);
  * Errors: `OATK_ERR_INVALID_ARGUMENT` (not http or https), `OATK_ERR_NETWORK`,
  * `OATK_ERR_JWKS`. Blocks for the HTTP requests. Needs exclusive access to `t`.
  */
-enum oatk_status oatk_using_provider(struct oatk_toolkit *t, const char *url);
+oatk_status oatk_using_provider(oatk_toolkit *t, const char *url);
 
 /**
  * Set the claims `oatk_token` mints, as a JSON object, e.g. `{"hello": "world"}`.
@@ -322,7 +352,7 @@ enum oatk_status oatk_using_provider(struct oatk_toolkit *t, const char *url);
  * Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, or not an object).
  * Needs exclusive access to `t`; to mint from many threads use `oatk_mint`.
  */
-enum oatk_status oatk_claims(struct oatk_toolkit *t, const char *claims_json);
+oatk_status oatk_claims(oatk_toolkit *t, const char *claims_json);
 
 /**
  * Mint a token for the claims set by `oatk_claims` (none: `{}`), signed with
@@ -335,7 +365,7 @@ enum oatk_status oatk_claims(struct oatk_toolkit *t, const char *claims_json);
  *
  * Thread-safe.
  */
-enum oatk_status oatk_token(const struct oatk_toolkit *t, char **token_out);
+oatk_status oatk_token(const oatk_toolkit *t, char **token_out);
 
 /**
  * Mint a token for exactly these claims (a JSON object), leaving the
@@ -346,7 +376,7 @@ enum oatk_status oatk_token(const struct oatk_toolkit *t, char **token_out);
  * Errors: `OATK_ERR_INVALID_ARGUMENT` (claims), `OATK_ERR_KEY` (no private
  * key). Thread-safe: the way to mint from many threads with one toolkit.
  */
-enum oatk_status oatk_mint(const struct oatk_toolkit *t, const char *claims_json, char **token_out);
+oatk_status oatk_mint(const oatk_toolkit *t, const char *claims_json, char **token_out);
 
 /**
  * The JWKS to publish (indented JSON): the loaded set, else the public key.
@@ -355,7 +385,7 @@ enum oatk_status oatk_mint(const struct oatk_toolkit *t, const char *claims_json
  *
  * Errors: `OATK_ERR_KEY` when no key is loaded. Thread-safe.
  */
-enum oatk_status oatk_jwks(const struct oatk_toolkit *t, char **jwks_json_out);
+oatk_status oatk_jwks(const oatk_toolkit *t, char **jwks_json_out);
 
 /**
  * Validate a token: signature with the key its `kid` names (the algorithm
@@ -373,9 +403,7 @@ enum oatk_status oatk_jwks(const struct oatk_toolkit *t, char **jwks_json_out);
  * `OATK_ERR_NETWORK` when a provider's keys cannot be refetched.
  * Thread-safe: many threads may validate with one toolkit at once.
  */
-enum oatk_status oatk_validate(const struct oatk_toolkit *t,
-                               const char *token,
-                               char **claims_json_out);
+oatk_status oatk_validate(const oatk_toolkit *t, const char *token, char **claims_json_out);
 
 /**
  * Validate, then check the claims a route requires (a JSON object):
@@ -389,10 +417,17 @@ enum oatk_status oatk_validate(const struct oatk_toolkit *t,
  * original's message (e.g. `claim username doesn't equal required value`).
  * Thread-safe.
  */
-enum oatk_status oatk_validate_with_claims(const struct oatk_toolkit *t,
-                                           const char *token,
-                                           const char *required_claims_json,
-                                           char **claims_json_out);
+oatk_status oatk_validate_with_claims(const oatk_toolkit *t,
+                                      const char *token,
+                                      const char *required_claims_json,
+                                      char **claims_json_out);
+
+/**
+ * The version of liboatk, e.g. `"0.3.0"` (the workspace version).
+ *
+ * Static storage: never free it. Thread-safe.
+ */
+const char *oatk_version(void);
 
 /**
  * Decode a token's claims without verifying anything (for display and
@@ -403,7 +438,7 @@ enum oatk_status oatk_validate_with_claims(const struct oatk_toolkit *t,
  *
  * Returns `OATK_ERR_MALFORMED` for text that is no JWT. Thread-safe.
  */
-enum oatk_status oatk_decode(const char *token, char **claims_json_out);
+oatk_status oatk_decode(const char *token, char **claims_json_out);
 
 /**
  * Decode a token's JOSE header (`alg`, `kid`, `typ`...) without verifying anything.
@@ -412,7 +447,7 @@ enum oatk_status oatk_decode(const char *token, char **claims_json_out);
  *
  * Returns `OATK_ERR_MALFORMED` for text that is no JWT. Thread-safe.
  */
-enum oatk_status oatk_header(const char *token, char **header_json_out);
+oatk_status oatk_header(const char *token, char **header_json_out);
 
 /**
  * Generate a new key pair as PEM text.
@@ -426,7 +461,7 @@ enum oatk_status oatk_header(const char *token, char **header_json_out);
  * Free both with `oatk_string_free`. An unknown `alg` gives
  * `OATK_ERR_INVALID_ARGUMENT`. Thread-safe.
  */
-enum oatk_status oatk_generate_key(const char *alg, char **private_pem_out, char **public_pem_out);
+oatk_status oatk_generate_key(const char *alg, char **private_pem_out, char **public_pem_out);
 
 /**
  * Decide on an HTTP request from its `Authorization` header, as the Python
@@ -450,15 +485,15 @@ enum oatk_status oatk_generate_key(const char *alg, char **private_pem_out, char
  * provider unreachable, bad `required_claims_json`): answer it with a 500.
  * Thread-safe.
  */
-enum oatk_status oatk_guard(const struct oatk_toolkit *t,
-                            const char *authorization_header,
-                            const char *required_claims_json,
-                            struct oatk_decision **decision_out);
+oatk_status oatk_guard(const oatk_toolkit *t,
+                       const char *authorization_header,
+                       const char *required_claims_json,
+                       oatk_decision **decision_out);
 
 /**
  * Free a decision and its strings. NULL is a no-op.
  */
-void oatk_decision_free(struct oatk_decision *d);
+void oatk_decision_free(oatk_decision *d);
 
 /**
  * Start the fake OAuth2 / OpenID Connect server on a background thread and
@@ -479,42 +514,51 @@ void oatk_decision_free(struct oatk_decision *d);
  * Errors: `OATK_ERR_SERVER` (port in use...), `OATK_ERR_IO` and
  * `OATK_ERR_INVALID_ARGUMENT` (config file). Thread-safe.
  */
-enum oatk_status oatk_server_start(const struct oatk_toolkit *t,
-                                   const char *host,
-                                   uint16_t port,
-                                   const char *config_path,
-                                   struct oatk_server **server_out);
+oatk_status oatk_server_start(const oatk_toolkit *t,
+                              const char *host,
+                              uint16_t port,
+                              const char *config_path,
+                              oatk_server **server_out);
 
 /**
  * Start the fake server with explicit options (see `oatk_server_options`);
  * `options` may be NULL for all defaults. Otherwise as `oatk_server_start`.
  */
-enum oatk_status oatk_server_start_with(const struct oatk_toolkit *t,
-                                        const struct oatk_server_options *options,
-                                        struct oatk_server **server_out);
+oatk_status oatk_server_start_with(const oatk_toolkit *t,
+                                   const oatk_server_options *options,
+                                   oatk_server **server_out);
 
 /**
- * The server's base URL, e.g. `"http://localhost:39321"`: discovery is at
- * `{url}/.well-known/openid-configuration`.
+ * The server's base URL, e.g. `"http://localhost:39321"`; its discovery
+ * document is at `oatk_server_discovery_url`.
  *
- * Owned by `s`: valid until `oatk_server_stop(s)`; never free it. NULL
- * when `s` is NULL. Thread-safe.
+ * Owned by `s`: valid until `oatk_server_stop(s)` (a shutdown keeps it);
+ * never free it. NULL when `s` is NULL. Thread-safe.
  */
-const char *oatk_server_url(const struct oatk_server *s);
+const char *oatk_server_url(const oatk_server *s);
 
 /**
  * The `iss` of the server's tokens (the URL unless configured otherwise).
  *
  * Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
  */
-const char *oatk_server_issuer(const struct oatk_server *s);
+const char *oatk_server_issuer(const oatk_server *s);
+
+/**
+ * Its OpenID Connect discovery document's URL (OIDC Discovery 4), e.g.
+ * `"http://localhost:39321/.well-known/openid-configuration"`: what to give
+ * `oatk_using_provider` or any OIDC client library.
+ *
+ * Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
+ */
+const char *oatk_server_discovery_url(const oatk_server *s);
 
 /**
  * The JWKS the server publishes at `/oauth/certs` (compact JSON).
  *
  * Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
  */
-const char *oatk_server_jwks(const struct oatk_server *s);
+const char *oatk_server_jwks(const oatk_server *s);
 
 /**
  * Issue tokens for a user as if they had logged in and consented, for tests
@@ -530,20 +574,59 @@ const char *oatk_server_jwks(const struct oatk_server *s);
  *   `token_type`, `expires_in`, `scope`, `refresh_token`, `id_token`...);
  *   free with `oatk_string_free`.
  *
- * Thread-safe.
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (username, claims),
+ * `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
  */
-enum oatk_status oatk_server_issue_token(const struct oatk_server *s,
-                                         const char *username,
-                                         const char *claims_json,
-                                         const char *client_id,
-                                         const char *scope,
-                                         char **json_out);
+oatk_status oatk_server_issue_token(const oatk_server *s,
+                                    const char *username,
+                                    const char *claims_json,
+                                    const char *client_id,
+                                    const char *scope,
+                                    char **json_out);
 
 /**
- * Stop the server, wait for its thread to end, and free the handle.
- * NULL is a no-op. No other thread may be using `s`.
+ * Add or replace a user, checked as the admin API checks them.
+ *
+ * - `user_json`: `{"username": "xtof", "claims": {"name": "Christophe VG"}}`;
+ *   `claims` (the extra claims of the user's tokens) may be left out.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, an unknown field, an empty
+ * or over-long username), `OATK_ERR_SERVER` after `oatk_server_shutdown`.
+ * Thread-safe.
  */
-void oatk_server_stop(struct oatk_server *s);
+oatk_status oatk_server_upsert_user(const oatk_server *s, const char *user_json);
+
+/**
+ * Add or replace a client registration, checked as the admin API checks them.
+ *
+ * - `client_json`: the config file's client fields, e.g.
+ *   `{"client_id": "svc", "client_secret": "s3cret", "grant_types":
+ *   ["client_credentials"], "scope": "api"}`, or with `redirect_uris` for
+ *   the authorization-code flow.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, an unknown field, no
+ * `client_id`, a redirect URI that is not absolute or has a fragment,
+ * `authorization_code` without a redirect URI), `OATK_ERR_SERVER` after
+ * `oatk_server_shutdown`. Thread-safe.
+ */
+oatk_status oatk_server_upsert_client(const oatk_server *s, const char *client_json);
+
+/**
+ * Stop serving and wait for the server thread to end, keeping the handle:
+ * its URL, issuer and JWKS stay readable, and the calls that need a running
+ * server (`oatk_server_issue_token`, `oatk_server_upsert_*`) fail with
+ * `OATK_ERR_SERVER` ("the fake server is stopped"). Safe to call again and
+ * from several threads. Free the handle with `oatk_server_stop`. NULL is a
+ * no-op.
+ */
+void oatk_server_shutdown(const oatk_server *s);
+
+/**
+ * Stop the server (unless `oatk_server_shutdown` did), wait for its thread
+ * to end, and free the handle. NULL is a no-op. No other thread may be
+ * using `s`.
+ */
+void oatk_server_stop(oatk_server *s);
 
 /**
  * The message of this thread's most recent failed oatk call, or `""` when
@@ -551,9 +634,10 @@ void oatk_server_stop(struct oatk_server *s);
  *
  * Every function returning `oatk_status` (or a handle) resets it when it
  * starts; this function, `oatk_status_name`, `oatk_status_code`,
- * `oatk_version`, the `_free`/`_stop` functions and the `oatk_server_*`
- * getters leave it alone. The pointer is owned by oatk and stays valid
- * until the next oatk call on this thread: copy it to keep it. Never NULL.
+ * `oatk_version`, the `_free`/`_stop`/`_shutdown` functions and the
+ * `oatk_server_*` getters leave it alone. The pointer is owned by oatk and
+ * stays valid until the next oatk call on this thread: copy it to keep it.
+ * Never NULL.
  *
  * Thread-safety: the message is per thread. From Go, read it in the same
  * cgo call as the failing function (see ffi/README.md).
@@ -576,13 +660,6 @@ const char *oatk_status_name(oatk_status status);
  * Static storage: never free it. Thread-safe.
  */
 const char *oatk_status_code(oatk_status status);
-
-/**
- * The version of liboatk, e.g. `"0.1.0"` (the workspace version).
- *
- * Static storage: never free it. Thread-safe.
- */
-const char *oatk_version(void);
 
 /**
  * Free a string that oatk returned through an output parameter.

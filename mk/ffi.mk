@@ -84,8 +84,15 @@ test-ffi-rust:
 	$(CARGO) test -p oatk-ffi
 
 # Every function the header declares is exported by liboatk.so (and nothing
-# else is) and called by the C test suite.
+# else is) and called by the C test suite; every C name of the feature-parity
+# table (tests/parity.json, null: none in C) is declared in the header.
 test-ffi-c: c-ffi
+	@names=$$(python3 -c 'import json, sys; ops = json.load(open(sys.argv[1]))["operations"]; \
+		bad = [o.get("core") for o in ops if "c" not in o]; bad and sys.exit("no \"c\" column for %s" % bad); \
+		print(" ".join(sorted({o["c"] for o in ops if o["c"]})))' tests/parity.json) || exit 1; \
+	for f in $$names; do grep -qE "\b$$f\(" include/oatk.h || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then echo "tests/parity.json names C functions include/oatk.h lacks:$$missing" >&2; exit 1; fi; \
+	echo "parity: the $$(echo $$names | wc -w) C names of tests/parity.json are in include/oatk.h"
 	@declared=$$(grep -oE '\boatk_[a-z_]+\(' include/oatk.h | tr -d '(' | sort -u); \
 	exported=$$(nm -D --defined-only $(FFI_DEBUG_DIR)/liboatk.so | awk '{print $$3}' | grep -v '^_' | sort -u); \
 	if [ "$$declared" != "$$exported" ]; then echo "header and liboatk.so exports differ:" >&2; \
@@ -117,6 +124,13 @@ test-ffi-examples: c-ffi
 	awk '/^```c$$/ { n++; keep = (n == 1); next } /^```$$/ { keep = 0 } keep' ffi/README.md > $(FFI_BUILD)/readme_quickstart.c
 	$(FFI_CC) $(FFI_CFLAGS) $(FFI_BUILD)/readme_quickstart.c -o $(FFI_BUILD)/readme_quickstart $(FFI_LINK_DEBUG)
 	test "$$($(FFI_BUILD)/readme_quickstart)" = '{"hello":"world"}'
+	@# "How to use the fake server from a C test" in ffi/README.md: its C block compiles, runs and
+	@# validates the issued token with the upserted user's claims.
+	awk '/^## / { fake = /fake server from a C test/ } /^```c$$/ { keep = fake; next } /^```$$/ { keep = 0 } keep' \
+		ffi/README.md > $(FFI_BUILD)/readme_fake_server.c
+	$(FFI_CC) $(FFI_CFLAGS) $(FFI_BUILD)/readme_fake_server.c -o $(FFI_BUILD)/readme_fake_server $(FFI_LINK_DEBUG)
+	@out=$$($(FFI_BUILD)/readme_fake_server) && echo "$$out" | grep -q '"username":"xtof"' && \
+		echo "$$out" | grep -q '"groups":\["admin"\]' || { echo "readme_fake_server: $$out" >&2; exit 1; }
 
 # `make install` into a temporary PREFIX, then build and run a program with
 # nothing but `pkg-config --cflags --libs oatk` (and a static link with --static).

@@ -1,12 +1,15 @@
-// OatkError: one stable code per core error kind, each reached for real.
+// OatkError: one stable code per core error kind (ERROR_CODES, made by core
+// at run time), each reached for real.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, test } from 'node:test'
 
-import { b64url, ecPem, expectCode, now, oatk, require, rsaPem } from './helpers.mjs'
+import { b64url, ecPem, expectCode, now, oatk, packageDir, require, rsaPem } from './helpers.mjs'
 
-const { OAuthToolkit, OatkError } = oatk
+const { ERROR_CODES, OAuthToolkit, OatkError } = oatk
 const signer = new OAuthToolkit().withPrivatePem(rsaPem().privatePem)
 const verifier = new OAuthToolkit().withJwks(signer.jwks)
 const kid = JSON.parse(signer.jwks).keys[0].kid
@@ -30,6 +33,7 @@ describe('OatkError', () => {
     assert.equal(own.message, 'made by hand')
   })
 
+  // How to reach each code for real. ERROR_CODES decides which must be here.
   const cases = {
     ERR_OATK_MALFORMED: () => verifier.validate('not.a.token!'),
     ERR_OATK_SIGNATURE: () => {
@@ -58,16 +62,40 @@ describe('OatkError', () => {
         taken.close()
       }
     },
+    ERR_OATK_CLAIMS: () => verifier.validateWithClaims(signer.mint({ username: 'notxtof' }), { username: 'xtof' }),
     ERR_OATK_PANIC: () => require('../binding.js')._panicForTest(),
   }
 
-  for (const [code, provoke] of Object.entries(cases)) {
+  test('ERROR_CODES: one per core kind, then ERR_OATK_PANIC; frozen', () => {
+    assert.ok(ERROR_CODES.length > 1)
+    assert.equal(new Set(ERROR_CODES).size, ERROR_CODES.length)
+    assert.ok(ERROR_CODES.every((code) => /^ERR_OATK_[A-Z_]+$/.test(code)))
+    assert.equal(ERROR_CODES.at(-1), 'ERR_OATK_PANIC')
+    assert.ok(Object.isFrozen(ERROR_CODES))
+    assert.deepEqual(Object.keys(cases).filter((code) => !ERROR_CODES.includes(code)), [], 'a case for a code core does not have')
+  })
+
+  for (const code of ERROR_CODES) {
     test(code, async () => {
-      await expectCode(assert, provoke, code)
+      assert.ok(cases[code], `no way to reach ${code}: add one to the cases`)
+      await expectCode(assert, cases[code], code)
     })
   }
 
-  test('ERR_OATK_CLAIMS: a valid token lacking required claims, as the guard decides', () => {
+  test('index.d.ts: OatkErrorCode is exactly ERROR_CODES', () => {
+    const dts = readFileSync(join(packageDir, 'index.d.ts'), 'utf8')
+    const union = dts.match(/export type OatkErrorCode =([^;]*?)\n\n/)
+    assert.ok(union, 'index.d.ts declares the OatkErrorCode union')
+    const declared = [...union[1].matchAll(/'([^']+)'/g)].map((m) => m[1])
+    assert.deepEqual([...declared].sort(), [...ERROR_CODES].sort())
+  })
+
+  test('the README lists every code', () => {
+    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8')
+    assert.deepEqual(ERROR_CODES.filter((code) => !readme.includes(`| \`${code}\` |`)), [])
+  })
+
+  test('ERR_OATK_CLAIMS is also the code of the guard\'s 403 decision', () => {
     const decision = verifier.guard({ username: 'xtof' }).check(`Bearer ${signer.mint({ username: 'notxtof' })}`)
     assert.equal(decision.allow, false)
     assert.equal(decision.status, 403)

@@ -17,6 +17,8 @@ function app(express, toolkit) {
     (req, res) => res.json(req.auth))
   app.get('/api/async', toolkit.authenticatedWithClaims({ name: async (v) => v.startsWith('Christophe') }), (req, res) => res.json({ ok: true }))
   app.get('/api/throws', toolkit.authenticatedWithClaims({ name: () => { throw new Error('predicate bug') } }), (req, res) => res.send('unreachable'))
+  app.get('/api/rejects', toolkit.authenticatedWithClaims({ name: async () => { throw new Error('async predicate bug') } }), (req, res) => res.send('unreachable'))
+  app.get('/api/arguments', toolkit.authenticatedWithClaims({ groups: (...args) => args.length === 1 && Array.isArray(args[0]) }), (req, res) => res.json({ ok: true }))
   app.get('/api/claims', toolkit.authenticated(), (req, res) => res.json(req.auth))
   app.get('/oatk.js', oatk.serveBrowserScript())
   app.use((err, req, res, next) => {
@@ -121,12 +123,38 @@ for (const version of [4, 5]) {
       assert.deepEqual(JSON.parse(r.body), toolkit.validate(xtof))
     })
 
-    test('unexpected failures go to next(err): a throwing predicate, a toolkit without keys', async (t) => {
+    test('a predicate gets the claim\'s value only, and is not called when the claim is absent', async (t) => {
       const base = await listen(t, app(express, toolkit))
-      const thrown = await get(base, '/api/throws', `Bearer ${xtof}`)
-      assert.equal(thrown.status, 500)
-      assert.equal(JSON.parse(thrown.body).error, 'predicate bug')
+      assert.equal((await get(base, '/api/arguments', `Bearer ${xtof}`)).status, 200)
+      let calls = 0
+      const counting = express()
+      counting.get('/', toolkit.authenticatedWithClaims({ name: () => { calls += 1; return true } }), (req, res) => res.send('ok'))
+      const countingBase = await listen(t, counting)
+      const absent = await get(countingBase, '/', `Bearer ${signer.mint({ username: 'xtof' })}`)
+      assert.deepEqual([absent.status, absent.body, calls], [403, 'required claim name is missing', 0])
+      assert.equal((await get(countingBase, '/', `Bearer ${xtof}`)).status, 200)
+      assert.equal(calls, 1)
+    })
 
+    test('a predicate that throws or rejects refuses (403, as false does) and warns', async (t) => {
+      const base = await listen(t, app(express, toolkit))
+      const warnings = []
+      const onWarning = (w) => { if (w.code === 'OATK_PREDICATE_THREW') warnings.push(w) }
+      process.on('warning', onWarning)
+      t.after(() => process.off('warning', onWarning))
+      for (const path of ['/api/throws', '/api/rejects']) {
+        const r = await get(base, path, `Bearer ${xtof}`)
+        assert.deepEqual([r.status, r.body, r.www], [403, "claim name doesn't satisfy the required check", null], path)
+      }
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+      assert.equal(warnings.length, 2)
+      assert.equal(warnings[0].name, 'OatkWarning')
+      assert.match(warnings[0].message, /claim name/)
+      assert.match(warnings[0].detail, /predicate bug/)
+      assert.match(warnings[1].detail, /async predicate bug/)
+    })
+
+    test('unexpected failures go to next(err): a toolkit without keys', async (t) => {
       const keyless = await listen(t, app(express, new OAuthToolkit()))
       const r = await get(keyless, '/', `Bearer ${xtof}`)
       assert.equal(r.status, 500)

@@ -1,6 +1,6 @@
 // startFakeServer: the core's fake OAuth2 / OpenID Connect server in this process.
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 
@@ -20,6 +20,32 @@ describe('startFakeServer', () => {
     }
     const jwks = await fetch(discovery.jwks_uri).then((r) => r.json())
     assert.deepEqual(jwks, JSON.parse(server.jwks))
+  })
+
+  test('discoveryUrl is the document usingProvider is given', async (t) => {
+    const server = await fakeServer(t)
+    assert.equal(server.discoveryUrl, `${server.url}/.well-known/openid-configuration`)
+    assert.equal((await fetch(server.discoveryUrl).then((r) => r.json())).issuer, server.issuer)
+    const oauth = await new OAuthToolkit().usingProvider(server.discoveryUrl)
+    const token = server.issueToken('xtof').access_token
+    // A provider's tokens need an audience (withClientId) or its waiver.
+    assert.throws(() => oauth.validate(token), (err) => err.code === 'ERR_OATK_INVALID_ARGUMENT' && /withClientId|with_client_id/.test(err.message))
+    assert.equal(oauth.withClientId('test').validate(token).iss, server.issuer)
+    const any = (await new OAuthToolkit().usingProvider(server.url)).acceptAnyAudience().acceptAnyIssuer()
+    assert.equal(any.validate(token).iss, server.issuer)
+  })
+
+  test('without options: the embedded preset (a free port, in memory, quiet)', async (t) => {
+    const before = existsSync('.oatk') ? statSync('.oatk').mtimeMs : null
+    const server = await oatk.startFakeServer()
+    t.after(() => server.stop())
+    const other = await oatk.startFakeServer({})
+    t.after(() => other.stop())
+    assert.match(server.url, /^http:\/\/localhost:\d+$/)
+    assert.notEqual(server.url, other.url, 'two side by side')
+    assert.notEqual(server.jwks, other.jwks, 'each with a key of its own')
+    server.issueToken('xtof', { color: 'blue' })
+    assert.equal(existsSync('.oatk') ? statSync('.oatk').mtimeMs : null, before, 'nothing written to ./.oatk')
   })
 
   test('issueToken gives the token endpoint response; userinfo accepts the access token', async (t) => {
@@ -80,6 +106,22 @@ describe('startFakeServer', () => {
     await expectCode(assert, () => server.upsertClient({ client_id: 'x', no_such_field: 1 }), 'ERR_OATK_INVALID_ARGUMENT')
   })
 
+  test('upsertUser and upsertClient are checked as the admin API checks them', async (t) => {
+    const server = await fakeServer(t)
+    await expectCode(assert, () => server.upsertUser('', { a: 1 }), 'ERR_OATK_INVALID_ARGUMENT')
+    await expectCode(assert, () => server.upsertUser('x'.repeat(10_000)), 'ERR_OATK_INVALID_ARGUMENT')
+    await expectCode(assert, () => server.upsertClient({ client_id: '' }), 'ERR_OATK_INVALID_ARGUMENT')
+    await expectCode(assert, () => server.upsertClient({ client_id: 'spa', redirect_uris: ['http://localhost:1234/#frag'] }), 'ERR_OATK_INVALID_ARGUMENT')
+    await expectCode(assert, () => server.upsertClient({ client_id: 'spa', redirect_uris: 'http://localhost:1234/' }), 'ERR_OATK_INVALID_ARGUMENT')
+    const admin = (client) => fetch(`${server.url}/admin/clients`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(client),
+    }).then((r) => r.status)
+    assert.equal(await admin({ client_id: 'spa', redirect_uris: ['http://localhost:1234/#frag'] }), 400, 'the admin API refuses the same client')
+    assert.ok(await admin({ client_id: 'spa', redirect_uris: ['http://localhost:1234/'] }) < 300, 'and takes a good one')
+  })
+
   test('stop() ends it; stopping twice is fine; a stopped server refuses calls', async () => {
     const server = await oatk.startFakeServer({ port: 0, memory: true, quiet: true })
     const { url } = server
@@ -88,6 +130,16 @@ describe('startFakeServer', () => {
     await assert.rejects(fetch(`${url}/oauth/certs`))
     await server.stop()
     await expectCode(assert, () => server.issueToken('xtof'), 'ERR_OATK_SERVER')
+    const stopped = await expectCode(assert, () => server.upsertUser('jane'), 'ERR_OATK_SERVER')
+    assert.equal(stopped.message, 'the fake server is stopped')
+    await expectCode(assert, () => server.upsertClient({ client_id: 'spa', redirect_uris: ['http://localhost:1234/'] }), 'ERR_OATK_SERVER')
+    assert.equal(server.url, url, 'what it was stays readable')
+  })
+
+  test('stop() from two places at once', async () => {
+    const server = await oatk.startFakeServer()
+    await Promise.all([server.stop(), server.stop(), server.stop()])
+    await assert.rejects(fetch(`${server.url}/oauth/certs`))
   })
 
   test('data survives a restart with a data directory', async (t) => {

@@ -131,6 +131,87 @@ describe('OAuthToolkit', () => {
     await expectCode(assert, () => oauth.withValidation({ requireExp: true }).validate(noExp), 'ERR_OATK_MISSING_CLAIM')
   })
 
+  test('withNow fixes the clock: a token expires without sleeping; null goes back to the system clock', async () => {
+    const oauth = new OAuthToolkit().withPrivatePem(ecPem().privatePem)
+    const t0 = 1_700_000_000
+    const token = oauth.mint({ exp: t0 + 10 })
+    assert.equal(oauth.withNow(t0), oauth)
+    assert.equal(oauth.validate(token).exp, t0 + 10)
+    await expectCode(assert, () => oauth.withNow(t0 + 10).validate(token), 'ERR_OATK_EXPIRED')
+    await expectCode(assert, () => oauth.validateAsync(token), 'ERR_OATK_EXPIRED')
+    await expectCode(assert, () => oauth.withNow(null).validate(token), 'ERR_OATK_EXPIRED') // t0 + 10 is long past
+    const fresh = oauth.mint({ sub: 'fresh', exp: now() + 60 })
+    assert.equal(oauth.validate(fresh).sub, 'fresh')
+    await expectCode(assert, () => oauth.withNow(now() + 120).validate(fresh), 'ERR_OATK_EXPIRED')
+  })
+
+  test('withLeeway accepts exp and nbf that many seconds off', async () => {
+    const oauth = new OAuthToolkit().withPrivatePem(ecPem().privatePem).withNow(1_700_000_000)
+    const expired = oauth.mint({ exp: 1_700_000_000 - 20 })
+    const early = oauth.mint({ nbf: 1_700_000_000 + 20 })
+    await expectCode(assert, () => oauth.validate(expired), 'ERR_OATK_EXPIRED')
+    await expectCode(assert, () => oauth.validate(early), 'ERR_OATK_NOT_YET_VALID')
+    assert.equal(oauth.withLeeway(30), oauth)
+    assert.equal(oauth.validate(expired).exp, 1_700_000_000 - 20)
+    assert.equal(oauth.validate(early).nbf, 1_700_000_000 + 20)
+    await expectCode(assert, () => oauth.withLeeway(10).validate(expired), 'ERR_OATK_EXPIRED')
+  })
+
+  test('withRequireExp refuses tokens without exp, and can allow them again', async () => {
+    const oauth = new OAuthToolkit().withPrivatePem(ecPem().privatePem)
+    const noExp = oauth.mint({ sub: 'x' })
+    assert.equal(oauth.validate(noExp).sub, 'x', 'not required by default (the original\'s tokens carry none)')
+    assert.equal(oauth.withRequireExp(true), oauth)
+    await expectCode(assert, () => oauth.validate(noExp), 'ERR_OATK_MISSING_CLAIM')
+    assert.equal(oauth.validate(oauth.mint({ sub: 'x', exp: now() + 60 })).sub, 'x')
+    assert.equal(oauth.withRequireExp(false).validate(noExp).sub, 'x')
+  })
+
+  test('withCache: a repeated token validates again, and is still refused once it expires', async () => {
+    const oauth = new OAuthToolkit().withPrivatePem(rsaPem().privatePem)
+    const t0 = 1_700_000_000
+    const token = oauth.mint({ username: 'xtof', exp: t0 + 10 })
+    assert.equal(oauth.withCache(16), oauth)
+    oauth.withNow(t0)
+    const first = oauth.validate(token)
+    assert.deepEqual(oauth.validate(token), first, 'the cached answer')
+    assert.deepEqual(await oauth.validateAsync(token), first)
+    await expectCode(assert, () => oauth.withNow(t0 + 10).validate(token), 'ERR_OATK_EXPIRED')
+    await expectCode(assert, () => oauth.withClientId('test').withNow(t0).validate(token), 'ERR_OATK_AUDIENCE')
+    // new keys: the cached verification no longer counts
+    const other = new OAuthToolkit().withPrivatePem(rsaPem().privatePem).withCache(16).withNow(t0)
+    await expectCode(assert, () => other.validate(token), 'ERR_OATK_UNKNOWN_KEY')
+    assert.equal(oauth.withCache(0), oauth, '0 turns it off')
+    await expectCode(assert, () => oauth.validate(`${token.slice(0, -4)}AAAA`), 'ERR_OATK_SIGNATURE')
+  })
+
+  test('validateWithClaims: valid and satisfying, or ERR_OATK_CLAIMS with the core message', async () => {
+    const oauth = new OAuthToolkit().withPrivatePem(ecPem().privatePem)
+    const token = oauth.mint({ username: 'xtof', groups: ['users', 'admin'], scope: 'openid profile' })
+    assert.deepEqual(oauth.validateWithClaims(token, { username: 'xtof', groups: ['admin'], scope: ['profile'] }), oauth.validate(token))
+    const refused = await expectCode(assert, () => oauth.validateWithClaims(token, { username: 'jane' }), 'ERR_OATK_CLAIMS')
+    assert.equal(refused.message, "claim username doesn't equal required value")
+    await expectCode(assert, () => oauth.validateWithClaims(token, { email: 'x' }), 'ERR_OATK_CLAIMS')
+    await expectCode(assert, () => oauth.validateWithClaims('a.b.c', {}), 'ERR_OATK_MALFORMED')
+    assert.equal(oauth.withToken(token).validateWithClaims(null, { username: 'xtof' }).username, 'xtof', 'null: the token set by withToken')
+  })
+
+  test('generateKey: a key pair for each algorithm family, usable at once', async () => {
+    for (const [alg, kty] of [[undefined, 'RSA'], ['RS256', 'RSA'], ['PS256', 'RSA'], ['ES256', 'EC'], ['ES384', 'EC'], ['EdDSA', 'OKP']]) {
+      const { privatePem, publicPem } = oatk.generateKey(alg)
+      assert.match(privatePem, /^-----BEGIN PRIVATE KEY-----\r?\n/, alg)
+      assert.match(publicPem, /^-----BEGIN PUBLIC KEY-----\r?\n/, alg)
+      const signer = new OAuthToolkit().withPrivatePem(privatePem)
+      if (alg) signer.withAlgorithm(alg)
+      assert.equal(JSON.parse(signer.jwks).keys[0].kty, kty, alg)
+      const kid = (toolkit) => JSON.parse(toolkit.jwks).keys[0].kid
+      assert.equal(kid(new OAuthToolkit().withPublicPem(publicPem)), kid(signer), `${alg}: the public half of the private key`)
+      assert.equal(new OAuthToolkit().withJwks(signer.jwks).validate(signer.mint({ alg: alg ?? 'default' })).alg, alg ?? 'default')
+    }
+    assert.notEqual(oatk.generateKey('ES256').privatePem, oatk.generateKey('ES256').privatePem, 'a fresh key each time')
+    await expectCode(assert, () => oatk.generateKey('HS256'), 'ERR_OATK_INVALID_ARGUMENT')
+  })
+
   test('validateAsync resolves to the claims and rejects with an OatkError', async () => {
     const oauth = new OAuthToolkit().withPrivatePem(rsaPem().privatePem)
     const token = oauth.mint({ username: 'xtof', exp: now() + 60 })
@@ -154,6 +235,7 @@ describe('OAuthToolkit', () => {
     const oauth = new OAuthToolkit()
     const resolved = await oauth.usingProvider(server.url)
     assert.equal(resolved, oauth)
+    oauth.withClientId('test')
     const { access_token: accessToken } = server.issueToken('xtof', { name: 'Christophe VG' })
     const claims = oauth.validate(accessToken)
     assert.equal(claims.iss, server.issuer)

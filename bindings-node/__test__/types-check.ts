@@ -8,6 +8,10 @@ import {
   type Claims,
   type FakeServer,
   type GuardDecision,
+  type GeneratedKey,
+  ERROR_CODES,
+  generateKey,
+  predicateDenial,
   startFakeServer,
   serveBrowserScript,
   browserScript,
@@ -27,6 +31,11 @@ async function main(): Promise<void> {
     .withIssuer('http://localhost:5000')
     .withAlgorithm('PS256')
     .withValidation({ leeway: 5, requireExp: true, now: 1_700_000_000 })
+    .withLeeway(5)
+    .withRequireExp(true)
+    .withNow(1_700_000_000)
+    .withNow(null)
+    .withCache(1024)
     .fromFile('token.txt')
     .withToken('a.b.c')
     .claims({ hello: 'world', groups: ['a'] })
@@ -36,6 +45,11 @@ async function main(): Promise<void> {
   const minted: string = toolkit.mint({ sub: 'x' })
   const claims: Claims = toolkit.validate(minted)
   const later: Record<string, any> = await toolkit.validateAsync(minted)
+  const required: Claims = toolkit.validateWithClaims(minted, { username: 'xtof' })
+  const key: GeneratedKey = generateKey('ES256')
+  const pems: string[] = [key.privatePem, generateKey().publicPem]
+  const codes: readonly OatkErrorCode[] = ERROR_CODES
+  const denial: GuardDecision | null = predicateDenial('name', 'raised')
   const decoded: Record<string, any> = toolkit.decode()
   const header: Record<string, any> = toolkit.header(minted)
   const v: string = toolkit.version
@@ -61,7 +75,7 @@ async function main(): Promise<void> {
     username: 'xtof',
     groups: ['admin'],
     name: (value: string) => value.endsWith('VG'),
-    email: async (value: string, all: Claims) => value === all.email,
+    email: async (value: string) => value.endsWith('@example.test'),
   }), (_req, res) => { res.json({ hello: 'world' }) })
   app.get('/oatk.js', serveBrowserScript())
   app.get('/oatk2.js', toolkit.serveBrowserScript())
@@ -70,12 +84,12 @@ async function main(): Promise<void> {
   const issued = server.issueToken('xtof', { name: 'Christophe VG' }, 'test', 'openid')
   server.upsertUser('jane', { email: 'jane@example.test' })
   server.upsertClient({ client_id: 'spa', redirect_uris: ['http://localhost:1234/'], public: true })
-  const urls: string[] = [server.url, server.issuer, server.jwks]
+  const urls: string[] = [server.url, server.issuer, server.discoveryUrl, server.jwks]
   await server.stop()
 
   const script: string = browserScript() + toolkit.browserScript()
   const exit: number = runCli(['version'])
-  void same, token, jwks, claims, later, decoded, header, v, status, issued, urls, script, exit, version
+  void same, token, jwks, claims, later, required, pems, codes, denial, decoded, header, v, status, issued, urls, script, exit, version
 }
 
 void main

@@ -21,7 +21,8 @@ describe('TypeScript typings', () => {
     const result = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node',
       join(packageDir, '__test__', 'types-misuse.ts')], { encoding: 'utf8' })
     assert.notEqual(result.status, 0)
-    assert.match(result.stdout, /types-misuse\.ts\(\d+,\d+\): error TS2345/)
+    assert.match(result.stdout, /types-misuse\.ts\(4,\d+\): error TS2345/)
+    assert.match(result.stdout, /types-misuse\.ts\(5,\d+\): error TS\d+/, 'a two-argument predicate is refused')
   })
 
   test('every runtime export is declared', () => {

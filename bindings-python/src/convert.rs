@@ -46,6 +46,13 @@ pub fn dict_to_map(dict: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
     dict_to_map_at(dict, 0)
 }
 
+/// [`dict_to_map`], with `None` as no claims.
+pub fn optional_map(dict: Option<&Bound<'_, PyDict>>) -> PyResult<Map<String, Value>> {
+    dict.map(dict_to_map)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 fn dict_to_map_at(dict: &Bound<'_, PyDict>, depth: usize) -> PyResult<Map<String, Value>> {
     let mut map = Map::with_capacity(dict.len());
     for (key, value) in dict.iter() {

@@ -1,8 +1,10 @@
-//! Core errors to Python exceptions. The classes live in `oatk/errors.py`
-//! (so users can read, subclass and catch them); this file picks the class
-//! for each [`ErrorKind`] in one exhaustive match and fills in `filename`.
+//! Core errors to Python exceptions, and the panic boundary.
+//!
+//! The classes live in `oatk/errors.py`, each with its kind's `code`;
+//! `oatk.errors.ERROR_CLASSES` (code -> class) is the one table. This file
+//! resolves it once for every kind in `ErrorKind::ALL` and fills in
+//! `filename`; the message is always core's.
 
-use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -16,7 +18,7 @@ use pyo3::types::PyModule;
 #[derive(Debug)]
 pub enum Failure {
     Core(oatk::Error),
-    /// A Rust panic, caught at the boundary: never crosses into Python as a panic.
+    /// A Rust panic, caught at the boundary, with core's text for it.
     Panic(String),
 }
 
@@ -30,18 +32,15 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Core(e) => f.write_str(e.message()),
-            Failure::Panic(message) => write!(
-                f,
-                "internal error (a bug in oatk, please report it): {message}"
-            ),
+            Failure::Panic(message) => f.write_str(message),
         }
     }
 }
 
-/// Run `f`, turning a panic into [`Failure::Panic`].
+/// Run `f`, turning a panic into [`Failure::Panic`]: no panic crosses into Python.
 pub fn catch<T>(f: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
     catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|payload| Err(Failure::Panic(panic_text(payload.as_ref()))))
+        .unwrap_or_else(|payload| Err(Failure::Panic(oatk::error::panic_message(payload.as_ref()))))
 }
 
 /// [`catch`] for a plain core call.
@@ -49,81 +48,82 @@ pub fn core<T>(f: impl FnOnce() -> oatk::Result<T>) -> Result<T, Failure> {
     catch(|| f().map_err(Failure::Core))
 }
 
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
+/// `(code, summary)` for every kind, in core's order: `oatk._oatk.ERROR_KINDS`.
+pub fn kinds() -> Vec<(&'static str, &'static str)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| (k.code(), k.summary()))
+        .collect()
+}
+
+/// `oatk.errors` and its class for each kind, in `ErrorKind::ALL`'s order.
+struct Classes {
+    module: Py<PyModule>,
+    by_kind: Vec<Py<PyAny>>,
+}
+
+static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
+
+fn classes(py: Python<'_>) -> PyResult<&Classes> {
+    CLASSES.get_or_try_init(py, || {
+        let module = py.import("oatk.errors")?;
+        let table = module.getattr("ERROR_CLASSES")?;
+        let by_kind = ErrorKind::ALL
+            .iter()
+            .map(|kind| Ok(table.get_item(kind.code())?.unbind()))
+            .collect::<PyResult<_>>()?;
+        Ok(Classes {
+            module: module.unbind(),
+            by_kind,
+        })
+    })
+}
+
+fn class_for<'py>(py: Python<'py>, error: &oatk::Error) -> PyResult<Bound<'py, PyAny>> {
+    let classes = classes(py)?;
+    if error.is_missing_file() {
+        return classes.module.bind(py).getattr("MissingFileError");
     }
+    let class = ErrorKind::ALL
+        .iter()
+        .zip(&classes.by_kind)
+        .find(|(kind, _)| **kind == error.kind())
+        .map(|(_, class)| class.bind(py).clone());
+    // ALL lists every kind, so the base class is only a formality.
+    class.map_or_else(|| classes.module.bind(py).getattr("OatkError"), Ok)
 }
 
-/// The `oatk.errors` class for each kind. No `_` arm: a new kind in core
-/// fails this build until it is mapped here (and added to errors.py).
-pub fn class_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidArgument => "InvalidArgumentError",
-        ErrorKind::Io => "FileError",
-        ErrorKind::Key => "InvalidKeyError",
-        ErrorKind::Jwks => "InvalidJwksError",
-        ErrorKind::Malformed => "MalformedTokenError",
-        ErrorKind::UnsupportedAlgorithm => "UnsupportedAlgorithmError",
-        ErrorKind::UnknownKey => "UnknownKeyError",
-        ErrorKind::InvalidSignature => "InvalidSignatureError",
-        ErrorKind::Expired => "ExpiredTokenError",
-        ErrorKind::NotYetValid => "NotYetValidError",
-        ErrorKind::InvalidAudience => "InvalidAudienceError",
-        ErrorKind::InvalidIssuer => "InvalidIssuerError",
-        ErrorKind::MissingClaim => "MissingClaimError",
-        ErrorKind::Claims => "ClaimsError",
-        ErrorKind::Network => "NetworkError",
-        ErrorKind::Server => "ServerError",
-    }
-}
-
-static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-
-fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    ERRORS
-        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("oatk.errors")?.unbind()))
-        .map(|m| m.bind(py))
-}
-
-/// The Python exception for a failure. `file` is the path the call was given,
-/// if any: it becomes the exception's `filename`, and a file that does not
-/// exist gets `MissingFileError` (a `FileNotFoundError`).
+/// The Python exception for a failure. `file` is the path the call was
+/// given, if any: it becomes `filename` when core's message names it.
 pub fn to_pyerr(py: Python<'_>, failure: Failure, file: Option<&Path>) -> PyErr {
     let build = || -> PyResult<PyErr> {
-        let module = errors_module(py)?;
-        let (name, message, code) = match &failure {
+        let exception = match &failure {
             Failure::Core(e) => {
-                let kind = e.kind();
-                let missing = kind == ErrorKind::Io && file.is_some_and(|p| !p.exists());
-                (
-                    if missing {
-                        "MissingFileError"
-                    } else {
-                        class_name(kind)
-                    },
-                    e.message().to_string(),
-                    None,
-                )
+                let exception = class_for(py, e)?.call1((e.message(),))?;
+                let file = file.map(|p| p.to_string_lossy());
+                if let Some(file) = file.filter(|f| names_file(e, f)) {
+                    exception.setattr("filename", file.as_ref())?;
+                }
+                exception
             }
-            Failure::Panic(_) => ("OatkError", failure.to_string(), Some("PANIC")),
+            Failure::Panic(message) => {
+                let base = classes(py)?.module.bind(py).getattr("OatkError")?;
+                let exception = base.call1((message,))?;
+                exception.setattr("code", "PANIC")?;
+                exception
+            }
         };
-        let exception = module.getattr(name)?.call1((message,))?;
-        if let Some(code) = code {
-            exception.setattr("code", code)?;
-        }
-        if let (Failure::Core(e), Some(path)) = (&failure, file) {
-            if matches!(e.kind(), ErrorKind::Io | ErrorKind::Key | ErrorKind::Jwks) {
-                exception.setattr("filename", path.to_string_lossy().as_ref())?;
-            }
-        }
         Ok(PyErr::from_value(exception))
     };
     build().unwrap_or_else(|e| e)
+}
+
+/// A file error whose message names the file the call was given (core puts
+/// the path in every error about a file it read).
+fn names_file(e: &oatk::Error, file: &str) -> bool {
+    matches!(e.kind(), ErrorKind::Io | ErrorKind::Key | ErrorKind::Jwks)
+        && !file.is_empty()
+        && e.message().contains(file)
 }
 
 /// `Result<T, Failure>` to `PyResult<T>`.
@@ -139,4 +139,13 @@ impl<T> IntoPy<T> for Result<T, Failure> {
     fn py_err_file(self, py: Python<'_>, file: &Path) -> PyResult<T> {
         self.map_err(|f| to_pyerr(py, f, Some(file)))
     }
+}
+
+/// For the test suite only: a deliberate panic, which must reach Python as
+/// `OatkError(code="PANIC")`, never as a crash or a `PanicException`.
+#[pyfunction]
+#[allow(clippy::panic)]
+pub fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
+    py.detach(|| catch(|| -> Result<(), Failure> { panic!("deliberate test panic") }))
+        .py_err(py)
 }

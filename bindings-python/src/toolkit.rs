@@ -1,11 +1,9 @@
-//! `Toolkit`: a thread-safe handle on one `oatk::Toolkit`, plus the pieces of
-//! `oatk::guard` the Flask decorators use (`Requirement`, `Denial`).
+//! `Toolkit`: a thread-safe handle on one `oatk::Toolkit`, and key generation.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use oatk::guard::{self, Decision};
-use oatk::{Algorithm, Claims};
+use oatk::{Algorithm, PrivateKey};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -67,15 +65,11 @@ impl Toolkit {
         self.set(|t| t.with_public_pem(pem).map(drop)).py_err(py)
     }
 
-    /// A JWKS file path or the JSON text itself.
+    /// A JWKS file path or the JSON text itself (core tells them apart).
     fn with_jwks(&self, py: Python<'_>, path_or_json: &str) -> PyResult<()> {
-        let set = py.detach(|| core(|| oatk::JwkSet::load(path_or_json)));
-        let is_path = !path_or_json.trim_start().starts_with('{');
-        let set = if is_path {
-            set.py_err_file(py, std::path::Path::new(path_or_json))?
-        } else {
-            set.py_err(py)?
-        };
+        let set = py
+            .detach(|| core(|| oatk::JwkSet::load(path_or_json)))
+            .py_err_file(py, Path::new(path_or_json))?;
         self.write().with_jwk_set(set);
         Ok(())
     }
@@ -98,14 +92,31 @@ impl Toolkit {
     }
 
     fn with_algorithm(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        let Some(alg) = Algorithm::from_name(name) else {
-            let e = oatk::Error::new(
-                oatk::ErrorKind::InvalidArgument,
-                format!("unknown algorithm {name:?}"),
-            );
-            return Err(crate::errors::to_pyerr(py, Failure::Core(e), None));
-        };
-        self.set(|t| t.with_algorithm(alg).map(drop)).py_err(py)
+        self.set(|t| t.with_algorithm(name.parse()?).map(drop))
+            .py_err(py)
+    }
+
+    fn with_leeway(&self, seconds: u64) {
+        self.write().with_leeway(seconds);
+    }
+
+    fn with_require_exp(&self, required: bool) {
+        self.write().with_require_exp(required);
+    }
+
+    /// The validation clock (seconds since the epoch); None is the system clock.
+    fn with_now(&self, now: Option<i64>) {
+        self.write().with_now(now);
+    }
+
+    /// Waive the audience check a provider otherwise requires.
+    fn accept_any_audience(&self) {
+        self.write().accept_any_audience();
+    }
+
+    /// Waive the issuer a bare JWKS URL otherwise requires.
+    fn accept_any_issuer(&self) {
+        self.write().accept_any_issuer();
     }
 
     /// Remember up to `capacity` verified tokens (0: off, the default).
@@ -117,40 +128,6 @@ impl Toolkit {
     #[getter]
     fn cached_tokens(&self) -> usize {
         self.read().cache().map_or(0, |c| c.len())
-    }
-
-    #[getter]
-    fn leeway(&self) -> u64 {
-        self.read().validator().leeway
-    }
-    #[setter]
-    fn set_leeway(&self, seconds: u64) {
-        self.write().validator_mut().leeway = seconds;
-    }
-    #[getter]
-    fn require_exp(&self) -> bool {
-        self.read().validator().require_exp
-    }
-    #[setter]
-    fn set_require_exp(&self, required: bool) {
-        self.write().validator_mut().require_exp = required;
-    }
-    #[getter]
-    fn audience(&self) -> Option<String> {
-        self.read().validator().audience.clone()
-    }
-    #[getter]
-    fn issuer(&self) -> Option<String> {
-        self.read().validator().issuer.clone()
-    }
-    /// The validation clock (seconds since the epoch); None is the system clock.
-    #[getter]
-    fn now(&self) -> Option<i64> {
-        self.read().validator().now
-    }
-    #[setter]
-    fn set_now(&self, now: Option<i64>) {
-        self.write().validator_mut().now = now;
     }
 
     fn from_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
@@ -207,12 +184,6 @@ impl Toolkit {
         core(|| self.read().jwks()).py_err(py)
     }
 
-    /// The `alg` and `kid` tokens are minted with.
-    fn signing_identity(&self) -> (String, String) {
-        let (alg, kid) = self.read().signing_identity();
-        (alg.name().to_string(), kid)
-    }
-
     #[pyo3(signature = (token=None))]
     fn validate<'py>(
         &self,
@@ -225,19 +196,19 @@ impl Toolkit {
         map_to_py(py, &claims)
     }
 
-    #[pyo3(signature = (token, required))]
+    /// `validate`, then `required` (values must be equal, lists contained).
     fn validate_with_claims<'py>(
         &self,
         py: Python<'py>,
         token: Option<String>,
-        required: &Bound<'py, Requirement>,
+        required: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let required = required.get();
+        let required = dict_to_map(required)?;
         let claims = py
             .detach(|| {
                 core(|| {
                     self.read()
-                        .validate_with_claims(token.as_deref(), &required.claims)
+                        .validate_with_claims(token.as_deref(), &required)
                 })
             })
             .py_err(py)?;
@@ -255,110 +226,17 @@ impl Toolkit {
         let header = core(|| self.read().header(token.as_deref())).py_err(py)?;
         map_to_py(py, &header)
     }
-
-    /// `oatk::guard::check` on an `Authorization` header value: the claims
-    /// (a dict) when allowed, a `Denial` when not. Setup failures raise.
-    fn check<'py>(
-        &self,
-        py: Python<'py>,
-        authorization: Option<&str>,
-        required: &Bound<'py, Requirement>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let required = required.get();
-        let decision = py
-            .detach(|| core(|| guard::check(&self.read(), authorization, &required.claims)))
-            .py_err(py)?;
-        match decision {
-            Decision::Allow(claims) => Ok(map_to_py(py, &claims)?.into_any()),
-            Decision::Deny(denial) => Ok(Bound::new(py, Denial::from(denial))?.into_any()),
-        }
-    }
-
-    #[getter]
-    fn version(&self) -> &'static str {
-        oatk::VERSION
-    }
 }
 
-/// Required claims, converted once when a route is decorated.
-#[pyclass(frozen, module = "oatk._oatk")]
-pub struct Requirement {
-    claims: Claims,
-}
-
-#[pymethods]
-impl Requirement {
-    #[new]
-    #[pyo3(signature = (claims=None))]
-    fn new(claims: Option<&Bound<'_, PyDict>>) -> PyResult<Requirement> {
-        let claims = match claims {
-            Some(dict) => dict_to_map(dict)?,
-            None => Claims::new(),
-        };
-        Ok(Requirement { claims })
-    }
-
-    fn __len__(&self) -> usize {
-        self.claims.len()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Requirement({})",
-            serde_json::Value::Object(self.claims.clone())
-        )
-    }
-}
-
-/// A refusal decided by core: the HTTP status, the plain-text body, the
-/// `WWW-Authenticate` value (RFC 6750 3) and the error code, if any.
-#[pyclass(frozen, get_all, module = "oatk._oatk")]
-pub struct Denial {
-    status: u16,
-    body: String,
-    www_authenticate: Option<String>,
-    code: Option<&'static str>,
-}
-
-impl From<guard::Denial> for Denial {
-    fn from(d: guard::Denial) -> Denial {
-        Denial {
-            status: d.status,
-            body: d.body,
-            www_authenticate: d.www_authenticate,
-            code: d.kind.map(|k| k.code()),
-        }
-    }
-}
-
-#[pymethods]
-impl Denial {
-    fn __repr__(&self) -> String {
-        let code = self
-            .code
-            .map_or_else(|| "None".to_string(), |c| format!("'{c}'"));
-        format!(
-            "Denial(status={}, body={:?}, code={code})",
-            self.status, self.body
-        )
-    }
-}
-
-/// The 403 for a claim a Python predicate needs that the token lacks.
+/// A new key pair for `alg`: (private key as PKCS#8 PEM, public key as SPKI PEM).
 #[pyfunction]
-pub fn missing_denial(name: &str) -> Denial {
-    guard::missing(name).into()
-}
-
-/// The 403 for a Python predicate that returned false.
-#[pyfunction]
-pub fn rejected_denial(name: &str) -> Denial {
-    guard::rejected(name).into()
-}
-
-/// Used by `Server.issue_token` and friends.
-pub fn optional_map(dict: Option<&Bound<'_, PyDict>>) -> PyResult<Claims> {
-    dict.map(dict_to_map)
-        .transpose()
-        .map(Option::unwrap_or_default)
+#[pyo3(signature = (alg="RS256"))]
+pub fn generate_key(py: Python<'_>, alg: &str) -> PyResult<(String, String)> {
+    py.detach(|| {
+        core(|| {
+            let key = PrivateKey::generate(alg.parse::<Algorithm>()?, None)?;
+            Ok((key.to_pkcs8_pem()?, key.public_key().to_pem()?))
+        })
+    })
+    .py_err(py)
 }

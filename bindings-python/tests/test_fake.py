@@ -38,8 +38,21 @@ def test_running_serves_and_stops_on_exit() -> None:
     assert not server.running
     assert refuses_connections(url)
     server.stop()  # twice is fine
-    with pytest.raises(oatk.ServerError):
-        server.issue_token("xtof")
+    # after stop, core's one "stopped" error
+    for call in (lambda: server.issue_token("xtof"), lambda: server.upsert_user("ann"),
+                 lambda: server.upsert_client("api", redirect_uris=["http://localhost:9/cb"])):
+        with pytest.raises(oatk.ServerError) as e:
+            call()
+        assert str(e.value) == "the fake server is stopped"
+    assert repr(server) == f"<oatk.fake.RunningServer {url} stopped>"
+
+
+def test_well_known_is_the_discovery_document() -> None:
+    with fake.running() as server:
+        assert server.well_known == server.url + "/.well-known/openid-configuration"
+        meta = requests.get(server.well_known, timeout=10).json()
+        assert meta["issuer"] == server.issuer and meta["jwks_uri"].startswith(server.url)
+        assert OAuthToolkit().using_provider(server.well_known).with_client_id("test").validate(server.access_token("xtof"))
 
 
 def test_issue_token_for_a_user_with_claims() -> None:
@@ -65,7 +78,9 @@ def test_validating_with_using_provider() -> None:
         api = OAuthToolkit().using_provider(server.url).with_client_id("test")
         assert api.validate(token)["username"] == "xtof"
         api2 = OAuthToolkit().using_provider(server.well_known)
-        assert api2.validate(token)["username"] == "xtof"
+        with pytest.raises(oatk.InvalidArgumentError, match="with_client_id"):
+            api2.validate(token)  # a provider's tokens need an audience, or its waiver
+        assert api2.accept_any_audience().validate(token)["username"] == "xtof"
         assert json.loads(api.jwks) == json.loads(server.jwks)
         assert api.init_from_provider() is api
     with pytest.raises(oatk.InvalidArgumentError):
@@ -107,6 +122,29 @@ def test_upsert_user_and_client() -> None:
             server.upsert_client("x", no_such_field=1)
 
 
+def test_upsert_is_checked_by_core_as_the_admin_api_checks() -> None:
+    with fake.running() as server:
+        server.upsert_client("web", redirect_uris=["http://localhost:9/cb"], permission_groups=["ok"])
+        refused = [
+            (lambda: server.upsert_user(""), "username is required"),
+            (lambda: server.upsert_user("a\nb"), "control characters"),
+            (lambda: server.upsert_client(""), "client id is required"),
+            (lambda: server.upsert_client("web", redirect_uris=["http://localhost:9/cb#frag"],
+                                          permission_groups=["bad"]), "no fragment"),
+            (lambda: server.upsert_client("web", redirect_uris=[]), "redirect URI is required"),
+            (lambda: server.upsert_client("web", redirect_uris="http://x"), "invalid client"),
+        ]
+        for call, message in refused:
+            with pytest.raises(oatk.InvalidArgumentError) as e:
+                call()
+            assert message in str(e.value), str(e.value)
+        with pytest.raises(TypeError):
+            server.upsert_user("ann", when={1, 2})  # not JSON
+        # what was refused was not stored
+        claims = server.toolkit().validate(server.access_token("xtof", client_id="web"))
+        assert claims["permission_groups"] == ["ok"]
+
+
 def test_data_dir_keeps_the_key(tmp_path: Path) -> None:
     with fake.running(data_dir=tmp_path) as first:
         jwks = first.jwks
@@ -143,6 +181,23 @@ from oatk import OAuthToolkit, fake
 auth = OAuthToolkit().with_private(sys.argv[1])
 fake.server.run(port=0, memory=True)
 """
+
+
+def test_run_prints_the_banner_of_oatk_server_run(pkcs8_keys: Path, processes: list) -> None:
+    script = "import sys\nfrom oatk import OAuthToolkit\n" \
+             "OAuthToolkit().with_private(sys.argv[1]).server.run(port=0, memory=True)\n"
+    process = Process([sys.executable, "-c", script, str(pkcs8_keys / "private_key.pem")], env=env_with_venv())
+    processes.append(process)
+    url = process.wait_for(r"^(http://localhost:\d+)$").group(1)
+    process.wait_for(r"^Press Ctrl-C to stop\.$")
+    lines = [line for line in process.output().splitlines() if line != url]  # stdout has the URL alone
+    start = lines.index(f"oatk fake OAuth server at {url} (issuer {url})")
+    assert lines[start + 1:start + 4] == [
+        f"  discovery: {url}/.well-known/openid-configuration",
+        "  storage:   memory",
+        "Press Ctrl-C to stop.",
+    ]
+    assert process.signal(signal.SIGINT) == 0
 
 
 @pytest.mark.parametrize("script", [SERVE, SERVE_MODULE], ids=["toolkit.server", "fake.server"])

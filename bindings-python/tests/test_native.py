@@ -50,22 +50,27 @@ def test_js_is_the_file_the_fake_server_serves() -> None:
         assert requests.get(server.url + "/static/oatk.js", timeout=10).text == source
 
 
-def test_denials_come_from_core() -> None:
-    d = _oatk.missing_denial("email")
+def test_predicate_denials_come_from_core() -> None:
+    assert _oatk.predicate_denial("email", "accepted") is None
+    d = _oatk.predicate_denial("email", "absent")
+    assert d is not None
     assert (d.status, d.body, d.www_authenticate, d.code) == (403, "required claim email is missing", None, "CLAIMS")
-    d = _oatk.rejected_denial("name")
-    assert (d.status, d.body) == (403, "claim name doesn't satisfy the required check")
-    assert repr(d) == "Denial(status=403, body=\"claim name doesn't satisfy the required check\", code='CLAIMS')"
+    for outcome in ("refused", "raised"):
+        d = _oatk.predicate_denial("name", outcome)  # type: ignore[arg-type]
+        assert d is not None and (d.status, d.body) == (403, "claim name doesn't satisfy the required check")
+        assert repr(d) == "Denial(status=403, body=\"claim name doesn't satisfy the required check\", code='CLAIMS')"
+    with pytest.raises(ValueError, match="maybe"):
+        _oatk.predicate_denial("name", "maybe")  # type: ignore[arg-type]
 
 
 def test_check_decisions(toolkit: oatk.OAuthToolkit) -> None:
     requirement = _oatk.Requirement({"username": "xtof"})
     assert len(requirement) == 1 and "xtof" in repr(requirement)
-    ok = toolkit._native.check("Bearer " + toolkit.claims(username="xtof").token, requirement)
+    ok = _oatk.check(toolkit.native(), "Bearer " + toolkit.claims(username="xtof").token, requirement)
     assert ok == {"username": "xtof"}
-    denied = toolkit._native.check(None, requirement)
+    denied = _oatk.check(toolkit.native(), None, requirement)
     assert (denied.status, denied.body, denied.www_authenticate, denied.code) == (401, "Missing Authorization", "Bearer", None)
-    denied = toolkit._native.check("Bearer x.y.z", requirement)
+    denied = _oatk.check(toolkit.native(), "Bearer x.y.z", requirement)
     assert (denied.status, denied.code) == (401, "MALFORMED")
     assert denied.www_authenticate.startswith('Bearer error="invalid_token"')
     with pytest.raises(TypeError):
@@ -75,7 +80,7 @@ def test_check_decisions(toolkit: oatk.OAuthToolkit) -> None:
 def test_native_objects_cannot_be_subclassed_or_mutated() -> None:
     with pytest.raises(TypeError):
         type("X", (_oatk.Toolkit,), {})
-    d = _oatk.missing_denial("x")
+    d = _oatk.predicate_denial("x", "absent")
     with pytest.raises(AttributeError):
         d.status = 200  # type: ignore[misc]
 

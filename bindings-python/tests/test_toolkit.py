@@ -52,12 +52,12 @@ def test_token_is_none_without_private_key(keys: Path) -> None:
 def test_claims_merges_keywords_and_dict_the_dict_winning() -> None:
     t = OAuthToolkit()
     t.claims({"a": 1, "b": 2}, b=3, c=[1, "x", None, True, 1.5, {"n": {}}])
-    assert t._native.pending_claims == {"b": 2, "c": [1, "x", None, True, 1.5, {"n": {}}], "a": 1}
+    assert t.native().pending_claims == {"b": 2, "c": [1, "x", None, True, 1.5, {"n": {}}], "a": 1}
     # each call replaces the pending claims, as in the original
     t.claims(z=1)
-    assert t._native.pending_claims == {"z": 1}
+    assert t.native().pending_claims == {"z": 1}
     t.claims()
-    assert t._native.pending_claims == {}
+    assert t.native().pending_claims == {}
 
 
 def test_claims_accepts_datetimes_for_numeric_dates(toolkit: OAuthToolkit) -> None:
@@ -138,6 +138,57 @@ def test_ec_and_ed25519_keys(alg: str, ec_key: Path, ed25519_key: Path) -> None:
     assert OAuthToolkit().with_jwks(t.jwks).validate(token) == {"k": alg}
 
 
+def test_with_private_pem_and_with_public_pem(keys: Path) -> None:
+    private_pem = (keys / "private_key.pem").read_text()
+    public_pem = (keys / "public_key.pem").read_text()
+    signer = OAuthToolkit().with_private_pem(private_pem)
+    assert signer.jwks == OAuthToolkit().with_private(keys / "private_key.pem").jwks
+    token = signer.claims(a=1).token
+    checker = OAuthToolkit().with_public_pem(public_pem)
+    assert isinstance(checker, OAuthToolkit) and checker.validate(token) == {"a": 1}
+    assert checker.token is None  # a public key does not sign
+    with pytest.raises(oatk.InvalidKeyError) as e:
+        OAuthToolkit().with_private_pem("not a key")
+    assert e.value.filename is None
+    with pytest.raises(oatk.InvalidKeyError):
+        OAuthToolkit().with_public_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS384", "ES256", "ES384", "EdDSA"])
+def test_generate_key(alg: str) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    private_pem, public_pem = oatk.generate_key(alg)
+    assert private_pem.startswith("-----BEGIN PRIVATE KEY-----")
+    assert public_pem.startswith("-----BEGIN PUBLIC KEY-----")
+    # a real third-party parser reads both, and they are one pair
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    public = serialization.load_pem_public_key(public_pem.encode())
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert private.public_key().public_bytes(*spki) == public.public_bytes(*spki)
+    t = OAuthToolkit().with_private_pem(private_pem)
+    if alg.startswith("PS"):
+        t.with_algorithm(alg)
+    token = t.claims(k=alg).token
+    assert t.header(token)["alg"] == alg
+    # a bare public key verifies its family's default algorithm; a JWKS names any other
+    if alg.startswith("PS"):
+        checker = OAuthToolkit().with_jwks(t.jwks)
+    else:
+        checker = OAuthToolkit().with_public_pem(public_pem)
+    assert checker.validate(token) == {"k": alg}
+    assert oatk.generate_key(alg)[0] != private_pem  # fresh every time
+
+
+def test_generate_key_default_and_unknown() -> None:
+    private_pem, _ = oatk.generate_key()
+    t = OAuthToolkit().with_private_pem(private_pem)
+    assert t.header(t.claims(a=1).token)["alg"] == "RS256"
+    with pytest.raises(oatk.InvalidArgumentError) as e:
+        oatk.generate_key("HS256")
+    assert "HS256" in str(e.value) and "ES256" in str(e.value)  # core's list of names
+
+
 def test_with_algorithm(toolkit: OAuthToolkit) -> None:
     token = toolkit.with_algorithm("PS256").claims(a=1).token
     assert toolkit.header(token)["alg"] == "PS256"
@@ -179,9 +230,48 @@ def test_expiry_leeway_and_nbf(toolkit: OAuthToolkit) -> None:
     with pytest.raises(oatk.NotYetValidError):
         toolkit.validate(toolkit.claims(nbf=now + 300).token)
     # an injected clock, so no test sleeps
-    toolkit._native.now = now - 3600
+    assert toolkit.with_now(now - 3600) is toolkit
     assert toolkit.validate(expired)
-    toolkit._native.now = None
+    toolkit.with_now(None)
+    with pytest.raises(oatk.ExpiredTokenError):
+        toolkit.validate(expired)
+
+
+def test_with_now_sets_the_validation_clock(toolkit: OAuthToolkit) -> None:
+    now = int(time.time())
+    token = toolkit.claims(exp=now + 60, nbf=now + 30).token
+    with pytest.raises(oatk.NotYetValidError):
+        toolkit.validate(token)
+    assert toolkit.with_now(now + 45) is toolkit
+    assert toolkit.validate(token)["exp"] == now + 60
+    with pytest.raises(oatk.ExpiredTokenError):
+        toolkit.with_now(now + 61).validate(token)
+    assert toolkit.with_leeway(5).validate(token)  # the leeway applies to the set clock
+    with pytest.raises(oatk.NotYetValidError):
+        toolkit.with_leeway(0).with_now(None).validate(token)  # back to the system clock
+
+
+def test_validate_with_claims(toolkit: OAuthToolkit, tmp_path: Path) -> None:
+    token = toolkit.claims(username="xtof", groups=["dev", "ops"], scope="openid profile").token
+    required = {"username": "xtof", "groups": ["ops"], "scope": ["profile"]}
+    assert toolkit.validate_with_claims(token, required)["username"] == "xtof"
+    for wanted, message in [
+        ({"username": "other"}, "claim username doesn't equal required value"),
+        ({"groups": ["admin"]}, "claim groups is missing required value"),
+        ({"email": "x"}, "required claim email is missing"),
+    ]:
+        with pytest.raises(oatk.ClaimsError) as e:
+            toolkit.validate_with_claims(token, wanted)
+        assert str(e.value) == message and e.value.code == "CLAIMS"
+    # the token is checked before the claims
+    with pytest.raises(oatk.ExpiredTokenError):
+        toolkit.validate_with_claims(toolkit.claims(username="xtof", exp=1).token, {"username": "xtof"})
+    # no token: the one read by from_file
+    (tmp_path / "t").write_text(token)
+    claims = toolkit.from_file(tmp_path / "t").validate_with_claims(None, {"username": "xtof"})
+    assert claims["groups"] == ["dev", "ops"]
+    with pytest.raises(TypeError):
+        toolkit.validate_with_claims(token, {"username": lambda v: True})  # predicates are the decorators'
 
 
 def test_requiring_exp(toolkit: OAuthToolkit) -> None:
@@ -195,14 +285,14 @@ def test_cache_skips_the_signature_but_never_the_clock(toolkit: OAuthToolkit, ot
     now = int(time.time())
     token = toolkit.claims(exp=now + 60, aud="api").token
     assert toolkit.with_cache(8) is toolkit
-    assert toolkit._native.cached_tokens == 0
+    assert toolkit.native().cached_tokens == 0
     assert toolkit.validate(token)["aud"] == "api"
-    assert toolkit._native.cached_tokens == 1
+    assert toolkit.native().cached_tokens == 1
     assert toolkit.validate(token)["aud"] == "api"  # a hit
-    toolkit._native.now = now + 61
+    toolkit.with_now(now + 61)
     with pytest.raises(oatk.ExpiredTokenError):
         toolkit.validate(token)
-    toolkit._native.now = None
+    toolkit.with_now(None)
     with pytest.raises(oatk.InvalidAudienceError):
         OAuthToolkit().with_jwks(toolkit.jwks).with_cache().with_client_id("other").validate(token)
     # other keys: the cached verification no longer counts
@@ -210,7 +300,7 @@ def test_cache_skips_the_signature_but_never_the_clock(toolkit: OAuthToolkit, ot
     with pytest.raises(oatk.UnknownKeyError):
         toolkit.validate(token)
     toolkit.with_cache(0)
-    assert toolkit._native.cached_tokens == 0
+    assert toolkit.native().cached_tokens == 0
 
 
 def test_from_file_strips_whitespace_and_bearer(toolkit: OAuthToolkit, tmp_path: Path) -> None:
@@ -320,5 +410,5 @@ def test_validation_and_the_decorator_check_run_without_the_gil(toolkit: OAuthTo
     # control: decode() stays in Rust without releasing the GIL: the other thread is frozen
     assert other_thread_progress(lambda: toolkit.decode(token)) == 0
     assert other_thread_progress(lambda: toolkit.validate(token)) > 0
-    assert other_thread_progress(lambda: toolkit._native.check(f"Bearer {token}", requirement)) > 0
+    assert other_thread_progress(lambda: oatk._oatk.check(toolkit.native(), f"Bearer {token}", requirement)) > 0
     assert other_thread_progress(lambda: toolkit.mint({"pad": "y" * 40000})) > 0

@@ -15,7 +15,7 @@ def test_shared_vectors(capsys) -> None:  # type: ignore[no-untyped-def]
     ran = 0
     for v in doc["vectors"]:
         t = OAuthToolkit().with_jwks(doc["jwks"])
-        t._native.now = doc["now"]
+        t.with_now(doc["now"])
         if v.get("client_id"):
             t.with_client_id(v["client_id"])
         if v.get("issuer"):

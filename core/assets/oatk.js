@@ -106,10 +106,20 @@
 
   // ---- discovery (OpenID Connect Discovery 1.0, section 4) ----------------
 
+  // The same rule as core's provider::discovery_url (tests/vectors/provider-urls.json):
+  // a .well-known URL, the original's /oauth/well-known or a .json file as is,
+  // anything else is an issuer.
+  function discovery_url(provider) {
+    const url = provider.trim();
+    if (url.indexOf("/.well-known/") >= 0 || /\/oauth\/well-known$/.test(url) || /\.json$/.test(url)) {
+      return url;
+    }
+    return url.replace(/\/+$/, "") + "/.well-known/openid-configuration";
+  }
+
   function well_known_url() {
     if (!config.provider) { throw oatk_error("no provider; call oatk.using_provider(url)"); }
-    if (config.provider.indexOf("/.well-known/") >= 0) { return config.provider; }
-    return config.provider.replace(/\/+$/, "") + "/.well-known/openid-configuration";
+    return discovery_url(config.provider);
   }
 
   function discover() {
@@ -308,11 +318,12 @@
     return true;
   }
 
-  // OIDC Core 3.1.3.7 step 11: the id_token must carry the nonce we sent.
+  // OIDC Core 3.1.3.7 step 11: we always send a nonce, so the id_token must
+  // carry exactly it; one without a nonce could be replayed from another login.
   function check_nonce(id_token, nonce) {
     if (!id_token) { return; }
     const claims = decode_jwt_payload(id_token);
-    if (claims.nonce !== undefined && claims.nonce !== nonce) {
+    if (claims.nonce !== nonce) {
       throw oatk_error("id_token nonce mismatch", { error: "invalid_nonce" });
     }
   }
@@ -444,7 +455,8 @@
     _internal: {
       config: config, code_challenge: code_challenge, base64url_encode: base64url_encode,
       decode_jwt_payload: decode_jwt_payload, random_string: random_string,
-      storage_key: storage_key, discover: discover, refresh_tokens: refresh_tokens
+      storage_key: storage_key, discover: discover, discovery_url: discovery_url, check_nonce: check_nonce,
+      refresh_tokens: refresh_tokens
     }
   };
 

@@ -68,11 +68,11 @@ pub fn run(args: &[String]) -> i32 {
     match execute(args, &mut stdout) {
         Ok(()) => 0,
         Err(Failure::Usage(message)) => {
-            eprintln!("oatk: {message}\n\n{USAGE}");
+            eprintln!("oatk: {}\n\n{USAGE}", terminal_safe(&message));
             2
         }
         Err(Failure::Failed(error)) => {
-            eprintln!("oatk: {error}");
+            eprintln!("oatk: {}", terminal_safe(error.message()));
             1
         }
     }
@@ -98,71 +98,9 @@ fn execute(args: &[String], out: &mut dyn Write) -> std::result::Result<(), Fail
     let mut rest = args;
     while let Some((step, tail)) = rest.split_first() {
         rest = tail;
-        let mut arg = |name: &str| -> std::result::Result<String, Failure> {
-            let (value, tail) = rest
-                .split_first()
-                .ok_or_else(|| Failure::Usage(format!("{step} needs {name}")))?;
-            rest = tail;
-            Ok(value.clone())
-        };
-        output = Output::Nothing;
-        match step.as_str() {
-            "help" | "--help" | "-h" => {
-                let _ = out.write_all(USAGE.as_bytes());
-                return Ok(());
-            }
-            "version" | "--version" | "-V" => output = Output::Text(toolkit::VERSION.to_string()),
-            "with_private" => drop(toolkit.with_private(arg("a private key file")?)?),
-            "with_public" => drop(toolkit.with_public(arg("a public key file")?)?),
-            "with_jwks" => drop(toolkit.with_jwks(&arg("a JWKS file or JSON text")?)?),
-            "using_provider" => drop(toolkit.using_provider(&arg("a provider URL")?)?),
-            "with_client_id" => drop(toolkit.with_client_id(&arg("a client id")?)),
-            "with_issuer" => drop(toolkit.with_issuer(&arg("an issuer")?)),
-            "with_algorithm" => {
-                let name = arg("an algorithm")?;
-                let alg = name
-                    .parse::<Algorithm>()
-                    .map_err(|e| Failure::Usage(e.to_string()))?;
-                toolkit.with_algorithm(alg)?;
-            }
-            "from_file" => drop(toolkit.from_file(arg("a token file")?)?),
-            "from_clipboard" => drop(toolkit.from_clipboard()?),
-            "from_stdin" => drop(toolkit.from_stdin()?),
-            "claims" => drop(toolkit.claims_json(&arg("claims as a JSON object")?)?),
-            "token" => {
-                let token = toolkit.token()?.ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Key,
-                        "no private key to sign with: add with_private FILE before token",
-                    )
-                })?;
-                output = Output::Text(token);
-            }
-            "jwks" => output = Output::Text(toolkit.jwks()?),
-            "validate" => drop(toolkit.validate(None)?),
-            "decode" => output = Output::Lines(toolkit.decode(None)?),
-            "header" => output = Output::Lines(toolkit.header(None)?),
-            "keys" => {
-                let sub = arg("a subcommand (generate)")?;
-                if sub != "generate" {
-                    return Err(Failure::Usage(format!("unknown keys subcommand {sub:?}")));
-                }
-                output = Output::Text(generate_keys(std::mem::take(&mut rest))?);
-            }
-            "server" => {
-                let sub = arg("a subcommand (run)")?;
-                if sub != "run" {
-                    return Err(Failure::Usage(format!("unknown server subcommand {sub:?}")));
-                }
-                let options =
-                    crate::server::cli::parse(std::mem::take(&mut rest)).map_err(Failure::Usage)?;
-                let Some(options) = options else {
-                    let _ = out.write_all(crate::server::cli::USAGE.as_bytes());
-                    return Ok(());
-                };
-                crate::server::cli::run(&toolkit, options)?;
-            }
-            other => return Err(Failure::Usage(format!("unknown step {other:?}"))),
+        match run_step(&mut toolkit, step, &mut rest, out)? {
+            Flow::Next(value) => output = value,
+            Flow::Done => return Ok(()),
         }
     }
     print(out, output).map_err(|e| {
@@ -173,20 +111,143 @@ fn execute(args: &[String], out: &mut dyn Write) -> std::result::Result<(), Fail
     })
 }
 
+/// What the chain does after a step.
+enum Flow {
+    /// Go on; this is the step's value, printed if it is the last.
+    Next(Output),
+    /// Stop here, printing nothing more (a help text was written).
+    Done,
+}
+
+/// The next argument, which the step needs as its value.
+fn take_arg(step: &str, rest: &mut &[String], name: &str) -> std::result::Result<String, Failure> {
+    let (value, tail) = rest
+        .split_first()
+        .ok_or_else(|| Failure::Usage(format!("{step} needs {name}")))?;
+    *rest = tail;
+    Ok(value.clone())
+}
+
+/// Run one step on the toolkit, taking its arguments from `rest`.
+fn run_step(
+    toolkit: &mut Toolkit,
+    step: &str,
+    rest: &mut &[String],
+    out: &mut dyn Write,
+) -> std::result::Result<Flow, Failure> {
+    let mut arg = |name: &str| take_arg(step, rest, name);
+    let mut output = Output::Nothing;
+    match step {
+        "help" | "--help" | "-h" => {
+            let _ = out.write_all(USAGE.as_bytes());
+            return Ok(Flow::Done);
+        }
+        "version" | "--version" | "-V" => output = Output::Text(toolkit::VERSION.to_string()),
+        "with_private" => drop(toolkit.with_private(arg("a private key file")?)?),
+        "with_public" => drop(toolkit.with_public(arg("a public key file")?)?),
+        "with_jwks" => drop(toolkit.with_jwks(&arg("a JWKS file or JSON text")?)?),
+        "using_provider" => drop(toolkit.using_provider(&arg("a provider URL")?)?),
+        "with_client_id" => drop(toolkit.with_client_id(&arg("a client id")?)),
+        "with_issuer" => drop(toolkit.with_issuer(&arg("an issuer")?)),
+        "with_algorithm" => with_algorithm(toolkit, &arg("an algorithm")?)?,
+        "from_file" => drop(toolkit.from_file(arg("a token file")?)?),
+        "from_clipboard" => drop(toolkit.from_clipboard()?),
+        "from_stdin" => drop(toolkit.from_stdin()?),
+        "claims" => drop(toolkit.claims_json(&arg("claims as a JSON object")?)?),
+        "token" => output = Output::Text(signed_token(toolkit)?),
+        "jwks" => output = Output::Text(toolkit.jwks()?),
+        "validate" => drop(toolkit.validate(None)?),
+        "decode" => output = Output::Lines(toolkit.decode(None)?),
+        "header" => output = Output::Lines(toolkit.header(None)?),
+        "keys" => {
+            let sub = arg("a subcommand (generate)")?;
+            if sub != "generate" {
+                return Err(Failure::Usage(format!("unknown keys subcommand {sub:?}")));
+            }
+            output = Output::Text(generate_keys(std::mem::take(rest))?);
+        }
+        "server" => {
+            let sub = arg("a subcommand (run)")?;
+            return server_step(toolkit, &sub, std::mem::take(rest), out);
+        }
+        other => return Err(Failure::Usage(format!("unknown step {other:?}"))),
+    }
+    Ok(Flow::Next(output))
+}
+
+/// `with_algorithm ALG`: an unknown name is a usage error.
+fn with_algorithm(toolkit: &mut Toolkit, name: &str) -> std::result::Result<(), Failure> {
+    let alg = name
+        .parse::<Algorithm>()
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    toolkit.with_algorithm(alg)?;
+    Ok(())
+}
+
+/// `token`: the claims, signed; an error without a private key.
+fn signed_token(toolkit: &Toolkit) -> Result<String> {
+    toolkit.token()?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Key,
+            "no private key to sign with: add with_private FILE before token",
+        )
+    })
+}
+
+/// `server SUB [OPTIONS]`: only `run`, which takes the rest of the line.
+fn server_step(
+    toolkit: &Toolkit,
+    sub: &str,
+    options: &[String],
+    out: &mut dyn Write,
+) -> std::result::Result<Flow, Failure> {
+    if sub != "run" {
+        return Err(Failure::Usage(format!("unknown server subcommand {sub:?}")));
+    }
+    let options = crate::server::cli::parse(options).map_err(Failure::Usage)?;
+    let Some(options) = options else {
+        let _ = out.write_all(crate::server::cli::USAGE.as_bytes());
+        return Ok(Flow::Done);
+    };
+    crate::server::cli::run(toolkit, options)?;
+    Ok(Flow::Next(Output::Nothing))
+}
+
 fn print(out: &mut dyn Write, output: Output) -> std::io::Result<()> {
     match output {
         Output::Nothing => Ok(()),
         Output::Text(text) => writeln!(out, "{text}"),
         Output::Lines(map) => {
             for (name, value) in map {
+                let name = terminal_safe(&name);
                 match value {
-                    Value::String(s) => writeln!(out, "{name}: {s}")?,
+                    Value::String(s) => writeln!(out, "{name}: {}", terminal_safe(&s))?,
+                    // JSON text: control characters are already \u escapes.
                     other => writeln!(out, "{name}: {other}")?,
                 }
             }
             Ok(())
         }
     }
+}
+
+/// Text from a token (a claim, a `crit` name, an error quoting one) as the
+/// terminal may see it: control characters, which could move the cursor,
+/// retitle the window or set the clipboard (OSC 52), are shown escaped.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\t' => "\\t".to_string(),
+            '\r' => "\\r".to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
 }
 
 fn generate_keys(args: &[String]) -> Result<String> {

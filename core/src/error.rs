@@ -43,6 +43,54 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: each binding's mapping and its tests
+    /// iterate this list instead of typing the kinds again.
+    pub const ALL: [ErrorKind; 16] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::Io,
+        ErrorKind::Key,
+        ErrorKind::Jwks,
+        ErrorKind::Malformed,
+        ErrorKind::UnsupportedAlgorithm,
+        ErrorKind::UnknownKey,
+        ErrorKind::InvalidSignature,
+        ErrorKind::Expired,
+        ErrorKind::NotYetValid,
+        ErrorKind::InvalidAudience,
+        ErrorKind::InvalidIssuer,
+        ErrorKind::MissingClaim,
+        ErrorKind::Claims,
+        ErrorKind::Network,
+        ErrorKind::Server,
+    ];
+
+    /// The kind with this [`code`](ErrorKind::code), if any.
+    pub fn from_code(code: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// One line saying what the kind means, for generated docs and type files.
+    pub fn summary(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "an argument was missing or unusable",
+            ErrorKind::Io => "a file could not be read or written",
+            ErrorKind::Key => "a key could not be parsed, or does not fit the operation",
+            ErrorKind::Jwks => "a JWK or JWKS document could not be used",
+            ErrorKind::Malformed => "the token is not a well-formed compact JWS",
+            ErrorKind::UnsupportedAlgorithm => "the token's alg is not allowed for the key",
+            ErrorKind::UnknownKey => "no key matches the token's kid",
+            ErrorKind::InvalidSignature => "the signature does not verify",
+            ErrorKind::Expired => "the token has expired",
+            ErrorKind::NotYetValid => "the token is not valid yet",
+            ErrorKind::InvalidAudience => "aud does not name this client",
+            ErrorKind::InvalidIssuer => "iss is not the expected issuer",
+            ErrorKind::MissingClaim => "a required claim is absent",
+            ErrorKind::Claims => "the claims do not satisfy the route",
+            ErrorKind::Network => "a provider could not be reached or answered badly",
+            ErrorKind::Server => "the fake server could not start, failed, or is stopped",
+        }
+    }
+
     /// Stable machine-readable code, the same in every language.
     pub fn code(self) -> &'static str {
         match self {
@@ -88,6 +136,8 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    /// An `Io` error because the file does not exist (Python's `MissingFileError`).
+    missing_file: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -97,6 +147,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            missing_file: false,
         }
     }
     pub fn kind(&self) -> ErrorKind {
@@ -104,6 +155,10 @@ impl Error {
     }
     pub fn message(&self) -> &str {
         &self.message
+    }
+    /// True when a file oatk was asked to read does not exist.
+    pub fn is_missing_file(&self) -> bool {
+        self.missing_file
     }
 
     pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
@@ -131,16 +186,30 @@ impl Error {
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             _ => err.to_string(),
         };
-        Self::new(
-            ErrorKind::Io,
-            format!("cannot {action} {}: {reason}", path.display()),
-        )
+        Error {
+            missing_file: err.kind() == std::io::ErrorKind::NotFound,
+            ..Self::new(
+                ErrorKind::Io,
+                format!("cannot {action} {}: {reason}", path.display()),
+            )
+        }
     }
     /// Prefix the message with where the failure happened (a file, a field).
     pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {
         self.message = format!("{what}: {}", self.message);
         self
     }
+}
+
+/// The text of a caught panic, for the error every binding returns instead of
+/// unwinding across its boundary (C, Python, JS).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    format!("internal error in oatk (a bug, please report it): {detail}")
 }
 
 impl fmt::Display for Error {
@@ -150,3 +219,45 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_kind_once_with_a_distinct_code() {
+        let codes: std::collections::HashSet<_> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        for kind in ErrorKind::ALL {
+            // The exhaustive match below fails to compile when a kind is added
+            // without being listed in ALL's length.
+            match kind {
+                ErrorKind::InvalidArgument
+                | ErrorKind::Io
+                | ErrorKind::Key
+                | ErrorKind::Jwks
+                | ErrorKind::Malformed
+                | ErrorKind::UnsupportedAlgorithm
+                | ErrorKind::UnknownKey
+                | ErrorKind::InvalidSignature
+                | ErrorKind::Expired
+                | ErrorKind::NotYetValid
+                | ErrorKind::InvalidAudience
+                | ErrorKind::InvalidIssuer
+                | ErrorKind::MissingClaim
+                | ErrorKind::Claims
+                | ErrorKind::Network
+                | ErrorKind::Server => {}
+            }
+            assert_eq!(ErrorKind::from_code(kind.code()), Some(kind));
+            assert!(!kind.summary().is_empty());
+        }
+    }
+
+    #[test]
+    fn panic_messages() {
+        assert!(panic_message(&"boom").ends_with(": boom"));
+        assert!(panic_message(&String::from("bang")).ends_with(": bang"));
+        assert!(panic_message(&42).ends_with(": no message"));
+    }
+}

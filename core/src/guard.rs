@@ -4,7 +4,7 @@
 
 use crate::claims;
 use crate::error::{Error, ErrorKind, Result};
-use crate::token::{self, Claims};
+use crate::token::Claims;
 use crate::toolkit::Toolkit;
 
 /// An HTTP refusal: status, plain-text body, and the RFC 6750 3 challenge.
@@ -53,8 +53,16 @@ pub fn check(
             None,
         )));
     };
+    // RFC 6750 2.1: one b64token after the scheme; `Bearer Bearer x` is not one.
+    let token = token.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Ok(Decision::Deny(invalid_token(
+            "the Bearer credential must be one token",
+            Some(ErrorKind::Malformed),
+        )));
+    }
     match toolkit
-        .validate(Some(token::clean(token)))
+        .validate(Some(token))
         .and_then(|c| claims::require(&c, required).map(|()| c))
     {
         Ok(claims) => Ok(Decision::Allow(claims)),
@@ -73,14 +81,45 @@ pub fn deny(error: Error) -> Result<Denial> {
     Err(error)
 }
 
-/// A claim check done by the binding's own predicate (a Python or JS function) failed.
-pub fn rejected(claim: &str) -> Denial {
-    forbidden(claims::rejected(claim))
+/// What a binding's predicate (a Python or JS function given as a required
+/// claim's value) made of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Predicate {
+    /// The claim is absent: the predicate is not called.
+    Absent,
+    /// It returned a truthy value (or a Promise of one).
+    Accepted,
+    /// It returned a falsy value.
+    Refused,
+    /// It raised (or its Promise rejected).
+    Raised,
 }
 
-/// A claim a predicate needs is absent.
-pub fn missing(claim: &str) -> Denial {
-    forbidden(claims::missing(claim))
+impl Predicate {
+    /// The names bindings use for these outcomes (`"absent"`...).
+    pub fn from_name(name: &str) -> Option<Predicate> {
+        match name {
+            "absent" => Some(Predicate::Absent),
+            "accepted" => Some(Predicate::Accepted),
+            "refused" => Some(Predicate::Refused),
+            "raised" => Some(Predicate::Raised),
+            _ => None,
+        }
+    }
+}
+
+/// The one predicate rule, the same in Flask, Quart, FastAPI and Express: a
+/// predicate receives the claim's value only (the original oatk's
+/// signature) and is not called when the claim is absent (403, "missing");
+/// a falsy result refuses (403); so does an exception, fail closed: a
+/// predicate that cannot decide never lets a request through, and never
+/// turns into a 500 that shows the client a traceback (the binding logs it).
+pub fn predicate(claim: &str, outcome: Predicate) -> Option<Denial> {
+    match outcome {
+        Predicate::Accepted => None,
+        Predicate::Absent => Some(forbidden(claims::missing(claim))),
+        Predicate::Refused | Predicate::Raised => Some(forbidden(claims::rejected(claim))),
+    }
 }
 
 fn forbidden(error: Error) -> Denial {
@@ -93,17 +132,43 @@ fn forbidden(error: Error) -> Denial {
     }
 }
 
-fn invalid_token(description: &str, kind: Option<ErrorKind>) -> Denial {
-    let safe: String = description
+/// Longest description a client is shown, in characters.
+const MAX_DESCRIPTION: usize = 160;
+
+/// The text a client may see for a refused token. The token is the
+/// attacker's: its `kid`, `alg` or claim names are shown only as the
+/// characters RFC 6750 3 allows in `error_description` (others become `?`),
+/// and no longer than [`MAX_DESCRIPTION`]. What the route expects (`aud`,
+/// `iss`) is configuration, not the client's business.
+fn client_description(description: &str, kind: Option<ErrorKind>) -> String {
+    match kind {
+        Some(ErrorKind::InvalidAudience) => return "token audience is not accepted".into(),
+        Some(ErrorKind::InvalidIssuer) => return "token issuer is not accepted".into(),
+        _ => {}
+    }
+    let mut safe: String = description
         .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .take(MAX_DESCRIPTION + 1)
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
         .collect();
+    if safe.chars().count() > MAX_DESCRIPTION {
+        safe.truncate(MAX_DESCRIPTION - 3);
+        safe.push_str("...");
+    }
+    safe
+}
+
+fn invalid_token(description: &str, kind: Option<ErrorKind>) -> Denial {
+    let safe = client_description(description, kind);
     Denial {
         status: 401,
-        body: description.to_string(),
         www_authenticate: Some(format!(
             "Bearer error=\"invalid_token\", error_description=\"{safe}\""
         )),
+        body: safe,
         kind,
     }
 }
@@ -153,6 +218,24 @@ mod tests {
             check(&t, Some(&format!("bearer {ok}")), &need).unwrap(),
             Decision::Allow(_)
         ));
+    }
+
+    #[test]
+    fn predicate_outcomes() {
+        assert_eq!(predicate("groups", Predicate::Accepted), None);
+        let missing = predicate("groups", Predicate::Absent).unwrap();
+        assert_eq!(
+            (missing.status, missing.body.as_str()),
+            (403, "required claim groups is missing")
+        );
+        for outcome in [Predicate::Refused, Predicate::Raised] {
+            let d = predicate("groups", outcome).unwrap();
+            assert_eq!(d.status, 403);
+            assert_eq!(d.body, "claim groups doesn't satisfy the required check");
+            assert_eq!(d.www_authenticate, None);
+        }
+        assert_eq!(Predicate::from_name("raised"), Some(Predicate::Raised));
+        assert_eq!(Predicate::from_name("maybe"), None);
     }
 
     #[test]

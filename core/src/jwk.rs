@@ -89,10 +89,11 @@ impl Jwk {
                 } else {
                     KeyFamily::P384
                 };
-                let mut point = vec![4];
-                point.extend(member("x")?);
-                point.extend(member("y")?);
-                PublicKey::ec_from_point(family, &point).map_err(|e| Error::jwks(e.message()))?
+                PublicKey::Ec {
+                    family,
+                    x: member("x")?,
+                    y: member("y")?,
+                }
             }
             (Some("OKP"), Some("Ed25519")) => PublicKey::Ed25519 { x: member("x")? },
             _ => return Ok(None),

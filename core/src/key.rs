@@ -215,8 +215,51 @@ impl PublicKey {
         })
     }
 
+    /// Refuse keys that would load and then fail, or worse, verify forgeries.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            PublicKey::Rsa { n, .. } => {
+                let bits = bit_length(n);
+                if bits < 2048 {
+                    return Err(Error::key(format!(
+                        "RSA key of {bits} bits is too short: 2048 bits or more are required (RFC 7518 3.3)"
+                    )));
+                }
+            }
+            PublicKey::Ec { family, x, y } => {
+                let (curve, size) = if *family == KeyFamily::P256 {
+                    ("P-256", 32)
+                } else {
+                    ("P-384", 48)
+                };
+                if x.len() != size || y.len() != size {
+                    return Err(Error::key(format!(
+                        "EC {curve} coordinates must be {size} bytes each (RFC 7518 6.2.1.2), got {} and {}",
+                        x.len(),
+                        y.len()
+                    )));
+                }
+            }
+            PublicKey::Ed25519 { x } => {
+                if x.len() != 32 {
+                    return Err(Error::key(format!(
+                        "an Ed25519 key is 32 bytes (RFC 8037 2), got {}",
+                        x.len()
+                    )));
+                }
+                if ed25519_small_order(x) {
+                    return Err(Error::key(
+                        "Ed25519 key is a point of small order, for which forged signatures verify",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The key parsed for verifying `alg` signatures, done once per key.
     pub fn verifier(&self, alg: Algorithm) -> Result<ParsedPublicKey> {
+        self.check()?;
         if alg.family() != self.family() {
             return Err(Error::key(format!(
                 "{alg} cannot be used with {}",
@@ -256,10 +299,7 @@ impl PublicKey {
     }
 
     pub fn to_pem(&self) -> Result<String> {
-        Ok(pem::encode(&pem::Pem::new(
-            "PUBLIC KEY",
-            self.to_spki_der()?,
-        )))
+        Ok(encode_pem("PUBLIC KEY", self.to_spki_der()?))
     }
 }
 
@@ -438,7 +478,7 @@ impl PrivateKey {
             Signer::Ed25519(k) => k.to_pkcs8v1().map(|d| d.as_ref().to_vec()),
         }
         .map_err(|_| Error::key("cannot encode private key"))?;
-        Ok(pem::encode(&pem::Pem::new("PRIVATE KEY", der)))
+        Ok(encode_pem("PRIVATE KEY", der))
     }
 
     /// Sign `message` with `alg`, which must belong to this key's family (RFC 7515 5.1).
@@ -538,6 +578,49 @@ pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("write", path, &e))?;
     file.write_all(contents)
         .map_err(|e| Error::io("write", path, &e))
+}
+
+/// PEM with LF line endings, as OpenSSL writes it (the `pem` crate's default is CRLF).
+fn encode_pem(tag: &str, der: Vec<u8>) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(tag, der), config)
+}
+
+/// Bits in a big-endian unsigned integer, leading zeros not counted.
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|b| *b != 0) {
+        Some(i) => (bytes.len() - i) * 8 - bytes[i].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+/// The encodings of Ed25519's eight small-order points (RFC 8032 5.1.3
+/// decodes y with the sign of x in the top bit, ignored here), including the
+/// non-canonical y >= p ones: the identity (y = 1, and p + 1), y = 0 (and p),
+/// y = -1, and the two y values of the points of order 8. A key among them
+/// lets `R = identity, S = 0` verify for any message. Same list as
+/// libsodium's `ge25519_has_small_order`.
+fn ed25519_small_order(x: &[u8]) -> bool {
+    const P_MINUS: [u8; 3] = [0xec, 0xed, 0xee]; // p - 1, p, p + 1: low byte; then 0xff.., 0x7f
+    const ORDER_8: [[u8; 32]; 2] = [
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
+        ],
+    ];
+    let Ok(mut y) = <[u8; 32]>::try_from(x) else {
+        return false;
+    };
+    y[31] &= 0x7f;
+    let small_int = |v: u8| y[0] == v && y[1..].iter().all(|b| *b == 0);
+    let near_p = P_MINUS.contains(&y[0]) && y[1..31].iter().all(|b| *b == 0xff) && y[31] == 0x7f;
+    small_int(0) || small_int(1) || near_p || ORDER_8.contains(&y)
 }
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub struct Toolkit {
     /// The expected issuer came from a provider, not from `with_issuer`, so a
     /// later provider may replace it.
     issuer_from_provider: bool,
+    /// `accept_any_audience` / `accept_any_issuer`: the provider rules waived.
+    any_audience: bool,
+    any_issuer: bool,
     /// Verified tokens, when `with_cache` asked for it.
     cache: Option<Arc<TokenCache>>,
 }
@@ -100,19 +103,56 @@ impl Toolkit {
 
     /// Keys that sign for one issuer may sign for others (a multi-tenant
     /// provider's shared JWKS), so the discovered issuer is enforced
-    /// (RFC 8725 3.8), except a templated one such as Microsoft's
-    /// `https://login.microsoftonline.com/{tenantid}/v2.0`, which no token
-    /// carries literally.
+    /// (RFC 8725 3.8); a templated one such as Microsoft's
+    /// `https://login.microsoftonline.com/{tenantid}/v2.0` is matched with
+    /// the token's `tid`. A provider's tokens must also carry `exp`, and
+    /// validation refuses to run until an audience is set ([`Toolkit::with_client_id`])
+    /// or waived ([`Toolkit::accept_any_audience`]): a provider signs tokens
+    /// for every client it serves.
     pub fn with_provider(&mut self, provider: Provider) -> &mut Self {
         if self.validator.issuer.is_none() || self.issuer_from_provider {
-            self.validator.issuer = provider
-                .issuer()
-                .filter(|i| !i.contains('{'))
-                .map(str::to_owned);
+            self.validator.issuer = provider.issuer().map(str::to_owned);
             self.issuer_from_provider = true;
         }
+        self.validator.require_exp = true;
         self.provider = Some(provider);
         self
+    }
+
+    /// Waive the audience check a provider otherwise requires: tokens the
+    /// provider issued to any client are accepted. For an API that really
+    /// serves every client of its provider.
+    pub fn accept_any_audience(&mut self) -> &mut Self {
+        self.any_audience = true;
+        self
+    }
+
+    /// Waive the issuer a provider given as a bare JWKS URL otherwise
+    /// requires: any `iss` is accepted from tokens its keys signed.
+    pub fn accept_any_issuer(&mut self) -> &mut Self {
+        self.any_issuer = true;
+        self
+    }
+
+    /// With a provider, what must be configured before a token is accepted.
+    fn check_provider_setup(&self) -> Result<()> {
+        let Some(provider) = &self.provider else {
+            return Ok(());
+        };
+        if self.validator.audience.is_none() && !self.any_audience {
+            return Err(Error::invalid_argument(
+                "a provider signs tokens for all its clients: call with_client_id(\"<this API's client id>\") \
+                 so only tokens meant for it (aud) pass, or accept_any_audience() to waive the check",
+            ));
+        }
+        if self.validator.issuer.is_none() && !self.any_issuer {
+            return Err(Error::invalid_argument(format!(
+                "{} is a bare JWKS URL with no issuer: call with_issuer(\"<the provider's issuer>\"), \
+                 or accept_any_issuer() to waive the check",
+                provider.jwks_uri()
+            )));
+        }
+        Ok(())
     }
 
     /// Tokens must then name this client in `aud` (RFC 7519 4.1.3).
@@ -140,6 +180,26 @@ impl Toolkit {
             self.set_own(own.public_key().clone());
         }
         Ok(self)
+    }
+
+    /// Validate as if the time were `now` (seconds since the epoch); `None`
+    /// goes back to the system clock. For tests that need a token to expire
+    /// or not be valid yet without sleeping.
+    pub fn with_now(&mut self, now: Option<i64>) -> &mut Self {
+        self.validator.now = now;
+        self
+    }
+
+    /// Accept `exp` and `nbf` this many seconds off (RFC 7519 4.1.4 "some small leeway").
+    pub fn with_leeway(&mut self, seconds: u64) -> &mut Self {
+        self.validator.leeway = seconds;
+        self
+    }
+
+    /// Require or allow (the default: the seed's tokens carry none) tokens without `exp`.
+    pub fn with_require_exp(&mut self, required: bool) -> &mut Self {
+        self.validator.require_exp = required;
+        self
     }
 
     pub fn validator(&self) -> &Validator {
@@ -258,13 +318,14 @@ impl Toolkit {
     /// The keys tokens are verified against.
     pub fn verification_keys(&self) -> Arc<JwkSet> {
         match &self.provider {
-            Some(provider) => provider.keys(),
+            Some(provider) => provider.fresh_keys(),
             None => self.verify_set.clone(),
         }
     }
 
     /// Verify a token (or the one read by a `from_*` step) and return its claims.
     pub fn validate(&self, token: Option<&str>) -> Result<Claims> {
+        self.check_provider_setup()?;
         let text = token::clean(self.token_text(token)?);
         let mut keys = self.verification_keys();
         if let Some(claims) = self.cache.as_ref().and_then(|cache| cache.get(text, &keys)) {
@@ -322,10 +383,6 @@ impl Toolkit {
     /// The JOSE header, unverified.
     pub fn header(&self, token: Option<&str>) -> Result<Claims> {
         token::header(self.token_text(token)?)
-    }
-
-    pub fn version(&self) -> &'static str {
-        VERSION
     }
 
     fn token_text<'a>(&'a self, token: Option<&'a str>) -> Result<&'a str> {

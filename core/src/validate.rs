@@ -89,7 +89,7 @@ impl Validator {
         }
         if let Some(issuer) = &self.issuer {
             let iss = claims.get("iss").and_then(Value::as_str);
-            if iss != Some(issuer.as_str()) {
+            if iss != expected_issuer(issuer, claims).as_deref() {
                 let found = claims
                     .get("iss")
                     .map_or("none".to_string(), Value::to_string);
@@ -102,6 +102,22 @@ impl Validator {
         Ok(())
     }
 }
+
+/// A templated issuer, as Microsoft's multi-tenant
+/// `https://login.microsoftonline.com/{tenantid}/v2.0`, names the token's
+/// own tenant: `{tenantid}` is its `tid` claim. `None` when the token has no
+/// usable `tid` (it then matches no `iss`).
+fn expected_issuer(issuer: &str, claims: &Claims) -> Option<String> {
+    if !issuer.contains(TENANT_TEMPLATE) {
+        return Some(issuer.to_string());
+    }
+    let tid = claims.get("tid").and_then(Value::as_str)?;
+    let plain = !tid.is_empty() && tid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    plain.then(|| issuer.replace(TENANT_TEMPLATE, tid))
+}
+
+/// The placeholder multi-tenant providers put in their discovered `issuer`.
+pub const TENANT_TEMPLATE: &str = "{tenantid}";
 
 /// Check the signature with the key the `kid` names. The algorithm comes from
 /// the key, never from the token (RFC 8725 3.1, 2.1: no `none`, no key confusion).
@@ -126,6 +142,14 @@ pub fn verify_signature(jws: &Jws<'_>, keys: &JwkSet) -> Result<()> {
             }
             _ => "header crit must be a non-empty array of names".into(),
         }));
+    }
+    // An algorithm oatk never verifies (HS256, ES512...) is named as such,
+    // whatever keys are loaded: the reason is the algorithm, not a missing key.
+    if crate::key::Algorithm::from_name(alg).is_none() {
+        return Err(Error::new(
+            ErrorKind::UnsupportedAlgorithm,
+            format!("token alg {alg:?} is not supported (RS/PS 256-512, ES256, ES384, EdDSA are)"),
+        ));
     }
     // jku, x5u, jwk and x5c are deliberately ignored (RFC 8725 3.10).
     let key = keys.find(jws.kid()?)?;

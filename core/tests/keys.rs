@@ -121,3 +121,14 @@ fn rsa_sizes_generate() {
         ErrorKind::InvalidArgument
     );
 }
+
+#[test]
+fn pem_output_uses_lf_line_endings_as_openssl_does() {
+    let key = oatk::PrivateKey::generate(oatk::Algorithm::ES256, None).unwrap();
+    let private = key.to_pkcs8_pem().unwrap();
+    let public = key.public_key().to_pem().unwrap();
+    for pem in [private, public] {
+        assert!(!pem.contains('\r'), "{pem:?}");
+        assert!(pem.ends_with("-----\n"), "{pem:?}");
+    }
+}

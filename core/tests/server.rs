@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use oatk::server::{self, Options, Server};
-use oatk::{b64, Toolkit};
+use oatk::{b64, ErrorKind, Toolkit};
 use serde_json::{json, Value};
 
 struct Reply {
@@ -117,6 +117,41 @@ fn form(url: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
     )
 }
 
+/// A hidden field's value on a page (the forms' CSRF tokens).
+fn hidden(page: &Reply, name: &str) -> String {
+    page.body
+        .split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no hidden {name} in {}", page.body))
+        .to_string()
+}
+
+/// `name=value` of the reply's Set-Cookie.
+fn set_cookie(reply: &Reply) -> String {
+    reply
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Post a form as a browser does: fetch the page at `page_url` for its CSRF
+/// token and cookie, then post `pairs` with them to `url`.
+fn form_from_page(page_url: &str, url: &str, pairs: &[(&str, &str)], cookie: &str) -> Reply {
+    let page = get(page_url, &[("cookie", cookie)]);
+    let csrf = hidden(&page, "csrf");
+    let cookie = if cookie.is_empty() {
+        set_cookie(&page)
+    } else {
+        cookie.to_string()
+    };
+    let mut pairs = pairs.to_vec();
+    pairs.push(("csrf", &csrf));
+    form(url, &pairs, &[("cookie", &cookie)])
+}
+
 const CONFIG: &str = r#"
 [[users]]
 username = "xtof"
@@ -131,6 +166,8 @@ post_logout_redirect_uris = ["http://localhost:5001/bye"]
 scope = "openid profile email"
 permission_groups = ["Group1", "Group2"]
 public = true
+# The original script's plain PKCE: only for a client configured for it.
+allow_plain_pkce = true
 
 [[clients]]
 client_id = "svc"
@@ -191,9 +228,16 @@ fn authorize(server: &Server, extra: &[(&str, &str)]) -> (HashMap<String, String
         login.body.contains("name=\"username\""),
         "login page expected"
     );
+    let login_cookie = set_cookie(&login);
+    let login_csrf = hidden(&login, "csrf");
     let mut posted = params.clone();
     posted.push(("username", "xtof"));
-    let consent = form(&format!("{}/oauth/authorize", server.url()), &posted, &[]);
+    posted.push(("csrf", &login_csrf));
+    let consent = form(
+        &format!("{}/oauth/authorize", server.url()),
+        &posted,
+        &[("cookie", &login_cookie)],
+    );
     assert_eq!(consent.status, 200, "{}", consent.body);
     assert!(
         consent.body.contains("Test App"),
@@ -388,16 +432,6 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
     assert_eq!(renewed.status, 200, "{}", renewed.body);
     let renewed = renewed.json();
     assert_ne!(renewed["refresh_token"], tokens["refresh_token"]);
-    let replay = form(
-        &token_url,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", "test"),
-        ],
-        &[],
-    );
-    assert_eq!(replay.json()["error"], "invalid_grant");
 
     // Introspection and revocation.
     let introspect = format!("{}/oauth/introspect", server.url());
@@ -406,6 +440,7 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
         &[
             ("token", renewed["access_token"].as_str().unwrap()),
             ("client_id", "test"),
+            ("client_secret", "test"),
         ],
         &[],
     )
@@ -447,12 +482,29 @@ fn authorization_code_flow_with_pkce_refresh_revoke_logout() {
     assert_eq!(
         form(
             &introspect,
-            &[("token", access2), ("client_id", "test")],
+            &[
+                ("token", access2),
+                ("client_id", "test"),
+                ("client_secret", "test")
+            ],
             &[]
         )
         .json(),
         json!({"active": false})
     );
+
+    // The rotated-out refresh token no longer works (and its reuse would
+    // revoke the whole chain: tests/server_attacks.rs, finding 12).
+    let replay = form(
+        &token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "test"),
+        ],
+        &[],
+    );
+    assert_eq!(replay.json()["error"], "invalid_grant");
 
     // Still signed in: the next authorization skips the login page and, having consented, the consent page.
     let url = format!(
@@ -513,6 +565,7 @@ fn a_replayed_code_revokes_what_it_gave() {
     let exchange = [
         ("grant_type", "authorization_code"),
         ("code", back["code"].as_str()),
+        ("redirect_uri", "http://localhost:5001"),
         ("client_id", "test"),
         ("code_verifier", verifier),
     ];
@@ -578,6 +631,7 @@ fn pkce_is_enforced() {
         &[
             ("grant_type", "authorization_code"),
             ("code", &back["code"]),
+            ("redirect_uri", "http://localhost:5001"),
             ("client_id", "test"),
             (
                 "code_verifier",
@@ -602,6 +656,7 @@ fn pkce_is_enforced() {
         &[
             ("grant_type", "authorization_code"),
             ("code", &back["code"]),
+            ("redirect_uri", "http://localhost:5001"),
             ("client_id", "test"),
         ],
         &[],
@@ -617,8 +672,9 @@ fn pkce_is_enforced() {
         ],
     );
     let body =
-        json!({"grant_type": "authorization_code", "code": back["code"], "code_verifier": plain})
-            .to_string();
+        json!({"grant_type": "authorization_code", "code": back["code"], "code_verifier": plain,
+               "redirect_uri": "http://localhost:5001"})
+        .to_string();
     let ok = post(&token_url, "application/json", &body, &[]);
     assert_eq!(ok.status, 200, "{}", ok.body);
     // A public client must use PKCE at all.
@@ -906,7 +962,11 @@ fn bad_input_gets_4xx_and_rfc_json() {
     }
     let introspected = form(
         &format!("{url}/oauth/introspect"),
-        &[("token", "garbage"), ("client_id", "test")],
+        &[
+            ("token", "garbage"),
+            ("client_id", "test"),
+            ("client_secret", "test"),
+        ],
         &[],
     );
     assert_eq!(introspected.json(), json!({"active": false}));
@@ -1007,28 +1067,27 @@ fn pages_and_static_files() {
     assert_eq!(get(&format!("{url}/static/style.css"), &[]).status, 200);
     let home = get(&format!("{url}/"), &[]);
     assert!(home.body.contains("Sign in"));
-    let signed = form(
-        &format!("{url}/"),
+    let home_url = format!("{url}/");
+    let signed = form_from_page(
+        &home_url,
+        &home_url,
         &[("username", "dave"), ("claims", r#"{"team": "blue"}"#)],
-        &[],
+        "",
     );
-    assert_eq!(signed.status, 302);
-    let cookie = signed
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let bad_claims = form(
-        &format!("{url}/"),
+    assert_eq!(signed.status, 302, "{}", signed.body);
+    let cookie = set_cookie(&signed);
+    let bad_claims = form_from_page(
+        &home_url,
+        &home_url,
         &[("username", "dave"), ("claims", "[1]")],
-        &[],
+        "",
     );
     assert!(bad_claims.body.contains("JSON object"));
-    let escaped = form(
-        &format!("{url}/"),
+    let escaped = form_from_page(
+        &home_url,
+        &home_url,
         &[("username", "<script>alert(1)</script>")],
-        &[],
+        "",
     );
     let cookie2 = escaped
         .header("set-cookie")
@@ -1041,7 +1100,8 @@ fn pages_and_static_files() {
         !page.body.contains("<script>alert"),
         "usernames are escaped"
     );
-    let created = form(
+    let created = form_from_page(
+        &format!("{url}/oauth/create-client"),
         &format!("{url}/oauth/create-client"),
         &[
             ("client_id", "mine"),
@@ -1051,7 +1111,7 @@ fn pages_and_static_files() {
             ("grant_types", "authorization_code"),
             ("public", "true"),
         ],
-        &[("cookie", &cookie)],
+        &cookie,
     );
     assert_eq!(created.status, 303, "{}", created.body);
     let home = get(&format!("{url}/"), &[("cookie", &cookie)]);
@@ -1151,7 +1211,9 @@ fn bad_config_and_busy_port_are_clear_errors() {
 fn provider_discovery_and_rate_limited_refresh() {
     let server = start("provider");
     let mut t = Toolkit::new();
-    t.using_provider(server.url()).unwrap();
+    t.using_provider(server.url())
+        .unwrap()
+        .with_client_id("test");
     let issued = server
         .issue_token("frank", Default::default(), Some("test"), None)
         .unwrap();
@@ -1205,7 +1267,8 @@ fn provider_issuer_is_enforced() {
     let b = server::start(Some(&keys), &options).unwrap();
     let mut t = Toolkit::new();
     t.using_provider(&format!("{}/.well-known/openid-configuration", a.url()))
-        .unwrap();
+        .unwrap()
+        .accept_any_audience();
     let from_a = a.issue_token("x", Default::default(), None, None).unwrap();
     let from_b = b.issue_token("x", Default::default(), None, None).unwrap();
     assert!(t.validate(from_a["access_token"].as_str()).is_ok());
@@ -1217,7 +1280,7 @@ fn provider_issuer_is_enforced() {
     );
     // An explicit issuer wins over the discovered one.
     let mut explicit = Toolkit::new();
-    explicit.with_issuer(b.issuer());
+    explicit.with_issuer(b.issuer()).with_client_id("test");
     explicit
         .using_provider(&format!("{}/.well-known/openid-configuration", a.url()))
         .unwrap();
@@ -1227,4 +1290,83 @@ fn provider_issuer_is_enforced() {
     assert!(t.validate(from_b["access_token"].as_str()).is_ok());
     explicit.using_provider(a.url()).unwrap();
     assert!(explicit.validate(from_b["access_token"].as_str()).is_ok());
+}
+
+#[test]
+fn embedded_server_is_one_shared_handle() {
+    let server = server::start(None, &Options::embedded()).unwrap();
+    assert!(server.url().starts_with("http://localhost:"));
+    assert_ne!(server.url(), "http://localhost:5000");
+    assert_eq!(
+        server.discovery_url(),
+        format!("{}/.well-known/openid-configuration", server.url())
+    );
+    assert!(
+        server.banner().contains("storage:   memory"),
+        "{}",
+        server.banner()
+    );
+    assert_eq!(get(&server.discovery_url(), &[]).status, 200);
+
+    // The bindings' upserts run the admin API's checks.
+    let err = server.upsert_user_json(r#"{"username": " "}"#).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(err.message(), "username is required");
+    let err = server
+        .upsert_client_json(r#"{"client_id": "spa", "redirect_uris": ["no-scheme"]}"#)
+        .unwrap_err();
+    assert!(err.message().contains("must be absolute"), "{err}");
+    let err = server
+        .upsert_client_json(r#"{"client_id": "x", "secret": 1}"#)
+        .unwrap_err();
+    assert!(
+        err.message()
+            .starts_with("invalid client: unknown field `secret`"),
+        "{err}"
+    );
+    let client = server
+        .upsert_client_json(
+            r#"{"client_id": "svc", "client_secret": "s", "grant_types": ["client_credentials"]}"#,
+        )
+        .unwrap();
+    assert_eq!(client.client_id, "svc");
+    let user = server
+        .upsert_user_json(r#"{"username": "xtof", "claims": {"groups": ["admin"]}}"#)
+        .unwrap();
+    assert_eq!(user.claims["groups"][0], "admin");
+    let issued = server
+        .issue_token("xtof", Default::default(), Some("svc"), None)
+        .unwrap();
+    assert!(issued["access_token"].is_string());
+
+    // stop is safe twice; after it, one "stopped" error.
+    server.stop();
+    server.stop();
+    assert!(!server.is_running());
+    let err = server
+        .issue_token("xtof", Default::default(), None, None)
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Server, "the fake server is stopped")
+    );
+    assert_eq!(
+        server
+            .upsert_user_json(r#"{"username": "a"}"#)
+            .unwrap_err()
+            .message(),
+        "the fake server is stopped"
+    );
+}
+
+#[test]
+fn persisted_server_writes_its_data_dir() {
+    let dir = temp_dir("persist");
+    let server = server::start(None, &Options::embedded().persist_in(dir.join("data"))).unwrap();
+    assert!(dir.join("data/oatk.sqlite3").exists());
+    assert!(server
+        .banner()
+        .contains(&dir.join("data").display().to_string()));
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
 }

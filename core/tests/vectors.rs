@@ -32,3 +32,23 @@ fn shared_vectors() {
     println!("ran {ran} shared vectors");
     assert!(ran >= 20, "too few vectors ran: {ran}");
 }
+
+/// tests/vectors/provider-urls.json: what a provider URL means (oatk.js runs the same list).
+#[test]
+fn provider_urls() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/provider-urls.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let url = case["url"].as_str().unwrap();
+        assert_eq!(
+            oatk::provider::discovery_url(url),
+            case["fetch"].as_str().unwrap(),
+            "{url:?}"
+        );
+    }
+}

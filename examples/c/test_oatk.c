@@ -1,7 +1,7 @@
 /*
  * Tests of liboatk's C API: every function, NULL and non-UTF-8 arguments,
- * wrong paths, tampered / expired tokens, 8 threads on one toolkit, and the
- * fake server over real HTTP. Run by `make test-ffi` plain, under valgrind
+ * wrong paths, tampered / expired tokens, the token cache, 8 threads on one
+ * toolkit, and the fake server over real HTTP. Run by `make test-ffi` plain, under valgrind
  * and under AddressSanitizer. Closes with "N passed, N failed".
  *
  * Usage: test_oatk            (OATK_EXPECTED_VERSION is set at build time)
@@ -208,6 +208,7 @@ static void test_nulls_and_bad_utf8(void) {
   CHECK_STATUS(oatk_with_algorithm(NULL, "RS256"), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_with_leeway(NULL, 1), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_with_require_exp(NULL, true), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_with_cache(NULL, 8), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_using_provider(NULL, "http://localhost:1"), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_claims(NULL, "{}"), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_token(NULL, &out), OATK_ERR_INVALID_ARGUMENT);
@@ -217,6 +218,9 @@ static void test_nulls_and_bad_utf8(void) {
   CHECK_STATUS(oatk_validate_with_claims(NULL, token, "{}", &out), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_guard(NULL, "Bearer x", NULL, &d), OATK_ERR_INVALID_ARGUMENT);
   CHECK_STATUS(oatk_server_issue_token(NULL, "xtof", NULL, "c", "openid", &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_user(NULL, "{\"username\":\"xtof\"}"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(oatk_last_error(), "server is NULL");
+  CHECK_STATUS(oatk_server_upsert_client(NULL, "{\"client_id\":\"c\"}"), OATK_ERR_INVALID_ARGUMENT);
   CHECK(out == NULL && d == NULL);
 
   /* NULL string arguments and NULL outputs. */
@@ -277,8 +281,10 @@ static void test_nulls_and_bad_utf8(void) {
   oatk_string_free(NULL);
   oatk_toolkit_free(NULL);
   oatk_decision_free(NULL);
+  oatk_server_shutdown(NULL);
   oatk_server_stop(NULL);
   CHECK(oatk_server_url(NULL) == NULL && oatk_server_issuer(NULL) == NULL && oatk_server_jwks(NULL) == NULL);
+  CHECK(oatk_server_discovery_url(NULL) == NULL);
   oatk_string_free(token);
   oatk_toolkit_free(t);
 }
@@ -453,6 +459,74 @@ static void test_bad_tokens(void) {
   oatk_toolkit_free(t);
 }
 
+static double monotonic_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The fastest of 5 rounds of n validations of token, in seconds. */
+static double fastest_validations(const oatk_toolkit *t, const char *token, int n) {
+  double best = 1e9;
+  for (int round = 0; round < 5; round++) {
+    double start = monotonic_seconds();
+    for (int i = 0; i < n; i++)
+      if (oatk_validate(t, token, NULL) != OATK_OK) return 1e9;
+    double took = monotonic_seconds() - start;
+    if (took < best) best = took;
+  }
+  return best;
+}
+
+/* The token cache: a repeat skips the signature check (measurably: a P-384
+ * verification costs several times a cache hit), and exp, a tampered copy,
+ * new keys and capacity 0 still behave. */
+static void test_cache(void) {
+  oatk_toolkit *t = oatk_toolkit_new();
+  char *pem = NULL;
+  CHECK_STATUS(oatk_generate_key("ES384", &pem, NULL), OATK_OK);
+  CHECK_STATUS(oatk_with_private_pem(t, pem), OATK_OK);
+  long now = (long)time(NULL);
+  char *claims = strf("{\"username\":\"xtof\",\"exp\":%ld}", now + 60);
+  char *token = mint(t, claims), *out = NULL;
+  double uncached = fastest_validations(t, token, 20);
+
+  CHECK_STATUS(oatk_with_cache(t, 16), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, token, &out), OATK_OK); /* verified once, remembered */
+  CHECK_STR(out, claims);
+  oatk_string_free(out);
+  out = NULL;
+  double cached = fastest_validations(t, token, 20);
+  CHECK(cached * 2 < uncached);
+  if (!(cached * 2 < uncached)) fprintf(stderr, "  cached %.6fs, uncached %.6fs\n", cached, uncached);
+  CHECK_STATUS(oatk_validate(t, token, &out), OATK_OK); /* the same claims from the cache */
+  CHECK_STR(out, claims);
+  oatk_string_free(out);
+
+  /* Time is checked on every call, cached or not. */
+  CHECK_STATUS(oatk_with_now(t, now + 120), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, token, NULL), OATK_ERR_EXPIRED);
+  CHECK_STATUS(oatk_with_now(t, -1), OATK_OK);
+  /* A tampered copy of a cached token is still refused. */
+  char *bad = strdup(token);
+  size_t len = strlen(bad);
+  bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
+  CHECK_STATUS(oatk_validate(t, bad, NULL), OATK_ERR_SIGNATURE);
+  free(bad);
+  /* New keys invalidate it: the token's key is no longer trusted. */
+  CHECK_STATUS(oatk_with_private_pem(t, other_private_pem), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, token, NULL), OATK_ERR_UNKNOWN_KEY);
+  CHECK_STATUS(oatk_with_private_pem(t, pem), OATK_OK);
+  /* Capacity 0 turns it off again; validation is unchanged. */
+  CHECK_STATUS(oatk_with_cache(t, 0), OATK_OK);
+  CHECK_STATUS(oatk_validate(t, token, NULL), OATK_OK);
+
+  free(claims);
+  oatk_string_free(token);
+  oatk_string_free(pem);
+  oatk_toolkit_free(t);
+}
+
 static void test_guard(void) {
   oatk_toolkit *t = signer();
   char *good = mint(t, "{\"username\":\"xtof\",\"groups\":[\"a\",\"b\"]}");
@@ -595,6 +669,9 @@ static void test_server(void) {
   const char *url = oatk_server_url(s);
   CHECK(url && strncmp(url, "http://localhost:", 17) == 0 && http_url_port(url) > 0);
   CHECK_STR(oatk_server_issuer(s), url);
+  char *want_discovery = strf("%s/.well-known/openid-configuration", url);
+  CHECK_STR(oatk_server_discovery_url(s), want_discovery);
+  free(want_discovery);
 
   /* The same port again: in use. */
   oatk_server *twice = NULL;
@@ -629,10 +706,28 @@ static void test_server(void) {
   oatk_string_free(ours);
   http_response_free(&r);
 
-  /* A service trusting the provider. */
+  /* A service trusting the provider, given its discovery document. */
   oatk_toolkit *service = oatk_toolkit_new();
-  CHECK_STATUS(oatk_using_provider(service, url), OATK_OK);
+  CHECK_STATUS(oatk_using_provider(service, oatk_server_discovery_url(s)), OATK_OK);
   CHECK_STATUS(oatk_with_issuer(service, oatk_server_issuer(s)), OATK_OK);
+  /* A provider's tokens need an audience or its waiver (tokens of svc, test, ci below). */
+  {
+    char *issued = NULL;
+    CHECK_STATUS(oatk_server_issue_token(s, "xtof", NULL, NULL, NULL, &issued), OATK_OK);
+    char *at = json_string_field(issued, "access_token");
+    CHECK_STATUS(oatk_validate(service, at, NULL), OATK_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(oatk_last_error(), "accept_any_audience") != NULL);
+    oatk_toolkit *strict = oatk_toolkit_new();
+    CHECK_STATUS(oatk_using_provider(strict, oatk_server_url(s)), OATK_OK);
+    CHECK_STATUS(oatk_with_client_id(strict, "test"), OATK_OK);
+    CHECK_STATUS(oatk_validate(strict, at, NULL), OATK_OK);
+    CHECK_STATUS(oatk_accept_any_issuer(strict), OATK_OK);
+    CHECK_STATUS(oatk_accept_any_issuer(NULL), OATK_ERR_INVALID_ARGUMENT);
+    oatk_toolkit_free(strict);
+    free(at);
+    oatk_string_free(issued);
+  }
+  CHECK_STATUS(oatk_accept_any_audience(service), OATK_OK);
 
   /* client_credentials with client_secret_basic (svc:s3cret). */
   CHECK(http_request(url, "POST", "/oauth/token",
@@ -678,11 +773,60 @@ static void test_server(void) {
   CHECK_STATUS(oatk_server_issue_token(s, "alice", NULL, "test", "api", NULL), OATK_ERR_INVALID_ARGUMENT);
   CHECK(json == NULL);
 
-  char saved_url[128];
-  snprintf(saved_url, sizeof saved_url, "%s", url);
-  oatk_server_stop(s); /* url belonged to s: use the copy from here on */
-  /* Stopped: the port no longer answers. */
-  CHECK(http_request(saved_url, "GET", "/", NULL, NULL, &r) != 0);
+  /* Users added through the API carry their claims into issued tokens. */
+  CHECK_STATUS(oatk_server_upsert_user(s, "{\"username\":\"bob\",\"claims\":{\"groups\":[\"ops\"]}}"), OATK_OK);
+  CHECK_STR(oatk_last_error(), "");
+  CHECK_STATUS(oatk_server_issue_token(s, "bob", NULL, "test", "api", &json), OATK_OK);
+  access = json ? json_string_field(json, "access_token") : NULL;
+  CHECK_STATUS(oatk_validate_with_claims(service, access, "{\"username\":\"bob\",\"groups\":[\"ops\"]}", NULL),
+               OATK_OK);
+  free(access);
+  oatk_string_free(json);
+  json = NULL;
+  /* Checked as the admin API checks them. */
+  CHECK_STATUS(oatk_server_upsert_user(s, "{\"username\":\"\"}"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(oatk_last_error(), "username");
+  CHECK_STATUS(oatk_server_upsert_user(s, "{\"username\":\"bob\",\"password\":\"x\"}"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_user(s, "{\"username\":"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_user(s, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_user(s, BAD_UTF8), OATK_ERR_INVALID_ARGUMENT);
+
+  /* A client registered through the API takes a client_credentials token (client_secret_basic, ci:pw). */
+  CHECK_STATUS(oatk_server_upsert_client(s, "{\"client_id\":\"ci\",\"client_secret\":\"pw\","
+                                            "\"grant_types\":[\"client_credentials\"],\"scope\":\"deploy\"}"),
+               OATK_OK);
+  CHECK(http_request(url, "POST", "/oauth/token",
+                     "Authorization: Basic Y2k6cHc=\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                     "grant_type=client_credentials&scope=deploy", &r) == 0);
+  CHECK(r.status == 200);
+  access = r.body ? json_string_field(r.body, "access_token") : NULL;
+  CHECK_STATUS(oatk_validate_with_claims(service, access, "{\"client_id\":\"ci\",\"scope\":[\"deploy\"]}", NULL),
+               OATK_OK);
+  free(access);
+  http_response_free(&r);
+  CHECK_STATUS(oatk_server_upsert_client(s, "{\"client_id\":\"web\",\"redirect_uris\":[\"http://localhost/cb#x\"]}"),
+               OATK_ERR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(oatk_last_error(), "fragment");
+  CHECK_STATUS(oatk_server_upsert_client(s, "{\"client_id\":\"web\"}"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_CONTAINS(oatk_last_error(), "redirect URI"); /* authorization_code needs one */
+  CHECK_STATUS(oatk_server_upsert_client(s, "{\"client_id\":\"\",\"grant_types\":[]}"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_client(s, "[]"), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_client(s, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_upsert_client(s, BAD_UTF8), OATK_ERR_INVALID_ARGUMENT);
+
+  /* Shut down: the port no longer answers, the handle stays readable, and
+   * what needs a running server says it is stopped (core's error). */
+  oatk_server_shutdown(s);
+  CHECK(http_request(url, "GET", "/", NULL, NULL, &r) != 0);
+  http_response_free(&r);
+  CHECK(http_url_port(oatk_server_url(s)) > 0);
+  CHECK_STATUS(oatk_server_issue_token(s, "xtof", NULL, "test", "openid", &json), OATK_ERR_SERVER);
+  CHECK_STR(oatk_last_error(), "the fake server is stopped");
+  CHECK_STATUS(oatk_server_upsert_user(s, "{\"username\":\"carol\"}"), OATK_ERR_SERVER);
+  CHECK_STATUS(oatk_server_upsert_client(s, "{\"client_id\":\"ci\",\"grant_types\":[]}"), OATK_ERR_SERVER);
+  CHECK(json == NULL);
+  oatk_server_shutdown(s); /* twice is fine */
+  oatk_server_stop(s);     /* frees it: s and url are gone from here on */
   oatk_toolkit_free(service);
 
   /* With options: a data directory in the temp dir, a fixed issuer, no toolkit. */
@@ -758,6 +902,7 @@ int main(void) {
   test_nulls_and_bad_utf8();
   test_cli_session();
   test_bad_tokens();
+  test_cache();
   test_guard();
   test_threads();
   test_server();
@@ -773,7 +918,7 @@ int main(void) {
   rm(tmpdir, "oatk.toml");
   char data_dir[600];
   snprintf(data_dir, sizeof data_dir, "%s/data", tmpdir);
-  const char *data_files[] = {"signing_key.pem", "oatk.sqlite3", "oatk.sqlite3-wal", "oatk.sqlite3-shm", NULL};
+  const char *data_files[] = {"signing_key.pem", "csrf.key", "oatk.sqlite3", "oatk.sqlite3-wal", "oatk.sqlite3-shm", NULL};
   for (int i = 0; data_files[i]; i++) rm(data_dir, data_files[i]);
   rmdir(data_dir);
   if (rmdir(tmpdir) != 0) perror(tmpdir);

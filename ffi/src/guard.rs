@@ -9,10 +9,9 @@ use oatk_core::guard::{self, Decision};
 use oatk_core::toolkit::parse_object;
 use oatk_core::Claims;
 
+use crate::errors::{ffi_boundary, infallible, oatk_status, status_of};
+use crate::strings::{arg_opt_str, c_string, json_text, oatk_string_free, out_param};
 use crate::toolkit::{oatk_toolkit, toolkit_ref};
-use crate::{
-    arg_opt_str, c_string, ffi_boundary, infallible, json_text, oatk_status, out_param, status_of,
-};
 
 /// What to answer a request: let it through, or refuse it with this status,
 /// body and `WWW-Authenticate` header. Made by `oatk_guard`, freed (with
@@ -54,7 +53,7 @@ impl Drop for oatk_decision {
     fn drop(&mut self) {
         for s in [self.claims_json, self.body, self.www_authenticate] {
             // SAFETY: each is NULL or made by c_string.
-            unsafe { crate::oatk_string_free(s) };
+            unsafe { oatk_string_free(s) };
         }
     }
 }

@@ -1,25 +1,28 @@
-//! `oatk_server`: the fake OAuth2 / OpenID Connect server, in-process.
+//! `oatk_server`: the fake OAuth2 / OpenID Connect server, in-process. Core's
+//! `Options::embedded()` preset with the C options on top, and core's shared
+//! `Server` handle behind an opaque pointer.
 
 use std::ffi::{c_char, CString};
 use std::path::PathBuf;
+use std::ptr;
 
 use oatk_core::server::{self, Options, Server};
 use oatk_core::toolkit::parse_object;
 use oatk_core::{Claims, Error};
 
+use crate::errors::{ffi_boundary, infallible, invalid, oatk_status};
+use crate::strings::{arg_opt_str, arg_str, json_text, out_param, put_string};
 use crate::toolkit::{oatk_toolkit, toolkit_ref};
-use crate::{
-    arg_opt_str, arg_str, ffi_boundary, infallible, invalid, json_text, oatk_status, out_param,
-    put_string,
-};
 
-/// A running fake server. Opaque; stop (and free) it with `oatk_server_stop`.
+/// A fake server. Opaque; stop and free it with `oatk_server_stop`.
 ///
-/// Its getters and `oatk_server_issue_token` may be called from many threads.
+/// Its getters, `oatk_server_issue_token`, `oatk_server_upsert_*` and
+/// `oatk_server_shutdown` may be called from many threads.
 pub struct oatk_server {
-    server: Option<Server>,
+    server: Server,
     url: CString,
     issuer: CString,
+    discovery_url: CString,
     jwks: CString,
 }
 
@@ -47,35 +50,34 @@ pub struct oatk_server_options {
 unsafe fn server_ref<'a>(s: *const oatk_server) -> Result<&'a Server, Error> {
     // SAFETY: the caller passes NULL or a live handle from oatk_server_start.
     unsafe { s.as_ref() }
-        .and_then(|s| s.server.as_ref())
+        .map(|s| &s.server)
         .ok_or_else(|| invalid("server is NULL"))
 }
 
-fn start(
-    toolkit: *const oatk_toolkit,
-    options: Options,
-    server_out: *mut *mut oatk_server,
-) -> Result<(), Error> {
-    let toolkit = if toolkit.is_null() {
-        None
-    } else {
-        // SAFETY: non-NULL, caller passes a live handle.
-        Some(unsafe { toolkit_ref(toolkit) }?)
+/// Core's in-process preset, with what the C caller set on top.
+unsafe fn options_from(o: Option<&oatk_server_options>) -> Result<Options, Error> {
+    let mut options = Options::embedded();
+    let Some(o) = o else {
+        return Ok(options);
     };
-    let server = server::start(toolkit, &options)?;
-    let url = CString::new(server.url()).map_err(|_| invalid("server URL contains a NUL byte"))?;
-    let issuer =
-        CString::new(server.issuer()).map_err(|_| invalid("issuer contains a NUL byte"))?;
-    let jwks = CString::new(server.jwks()).map_err(|_| invalid("JWKS contains a NUL byte"))?;
-    let handle = Box::new(oatk_server {
-        server: Some(server),
-        url,
-        issuer,
-        jwks,
-    });
-    // SAFETY: checked by the callers with out_param.
-    unsafe { *server_out = Box::into_raw(handle) };
-    Ok(())
+    // SAFETY: the struct's strings are NULL or C strings, per the contract.
+    unsafe {
+        if let Some(host) = arg_opt_str(o.host, "options.host")? {
+            options.host = host.to_string();
+        }
+        options.issuer = arg_opt_str(o.issuer, "options.issuer")?.map(str::to_string);
+        options.config = arg_opt_str(o.config_path, "config_path")?.map(PathBuf::from);
+        if let Some(dir) = arg_opt_str(o.data_dir, "options.data_dir")? {
+            options = options.persist_in(dir);
+        }
+    }
+    options.port = o.port;
+    options.quiet = !o.log_requests;
+    Ok(options)
+}
+
+fn c_text(text: &str, what: &str) -> Result<CString, Error> {
+    CString::new(text).map_err(|_| invalid(format!("{what} contains a NUL byte")))
 }
 
 /// Start the fake OAuth2 / OpenID Connect server on a background thread and
@@ -106,9 +108,9 @@ pub unsafe extern "C" fn oatk_server_start(
     let options = oatk_server_options {
         host,
         port,
-        issuer: std::ptr::null(),
+        issuer: ptr::null(),
         config_path,
-        data_dir: std::ptr::null(),
+        data_dir: ptr::null(),
         log_requests: false,
     };
     // SAFETY: forwarded caller contract; options lives for the call.
@@ -126,43 +128,47 @@ pub unsafe extern "C" fn oatk_server_start_with(
     ffi_boundary(|| {
         out_param(server_out, "server_out")?;
         // SAFETY: NULL or a valid struct, per the contract.
-        let mut opts = Options {
-            port: 0,
-            memory: true,
-            quiet: true,
-            ..Options::default()
+        let options = unsafe { options_from(options.as_ref()) }?;
+        let toolkit = if t.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL, the caller passes a live handle.
+            Some(unsafe { toolkit_ref(t) }?)
         };
-        if let Some(o) = unsafe { options.as_ref() } {
-            // SAFETY: the struct's strings are NULL or C strings.
-            unsafe {
-                if let Some(host) = arg_opt_str(o.host, "options.host")? {
-                    opts.host = host.to_string();
-                }
-                opts.issuer = arg_opt_str(o.issuer, "options.issuer")?.map(str::to_string);
-                opts.config = arg_opt_str(o.config_path, "config_path")?.map(PathBuf::from);
-                if let Some(dir) = arg_opt_str(o.data_dir, "options.data_dir")? {
-                    opts.data_dir = PathBuf::from(dir);
-                    opts.memory = false;
-                }
-            }
-            opts.port = o.port;
-            opts.quiet = !o.log_requests;
-        }
-        start(t, opts, server_out)
+        let server = server::start(toolkit, &options)?;
+        let handle = Box::new(oatk_server {
+            url: c_text(server.url(), "server URL")?,
+            issuer: c_text(server.issuer(), "issuer")?,
+            discovery_url: c_text(&server.discovery_url(), "discovery URL")?,
+            jwks: c_text(server.jwks(), "JWKS")?,
+            server,
+        });
+        // SAFETY: checked by out_param above.
+        unsafe { *server_out = Box::into_raw(handle) };
+        Ok(())
     })
 }
 
-/// The server's base URL, e.g. `"http://localhost:39321"`: discovery is at
-/// `{url}/.well-known/openid-configuration`.
+/// A string owned by the handle, or NULL for a NULL handle.
+unsafe fn field(
+    s: *const oatk_server,
+    get: impl FnOnce(&oatk_server) -> &CString,
+) -> *const c_char {
+    infallible(ptr::null(), || {
+        // SAFETY: NULL or a live handle.
+        unsafe { s.as_ref() }.map_or(ptr::null(), |s| get(s).as_ptr())
+    })
+}
+
+/// The server's base URL, e.g. `"http://localhost:39321"`; its discovery
+/// document is at `oatk_server_discovery_url`.
 ///
-/// Owned by `s`: valid until `oatk_server_stop(s)`; never free it. NULL
-/// when `s` is NULL. Thread-safe.
+/// Owned by `s`: valid until `oatk_server_stop(s)` (a shutdown keeps it);
+/// never free it. NULL when `s` is NULL. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_server_url(s: *const oatk_server) -> *const c_char {
-    // SAFETY: NULL or a live handle.
-    infallible(std::ptr::null(), || {
-        unsafe { s.as_ref() }.map_or(std::ptr::null(), |s| s.url.as_ptr())
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { field(s, |s| &s.url) }
 }
 
 /// The `iss` of the server's tokens (the URL unless configured otherwise).
@@ -170,10 +176,19 @@ pub unsafe extern "C" fn oatk_server_url(s: *const oatk_server) -> *const c_char
 /// Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_server_issuer(s: *const oatk_server) -> *const c_char {
-    // SAFETY: NULL or a live handle.
-    infallible(std::ptr::null(), || {
-        unsafe { s.as_ref() }.map_or(std::ptr::null(), |s| s.issuer.as_ptr())
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { field(s, |s| &s.issuer) }
+}
+
+/// Its OpenID Connect discovery document's URL (OIDC Discovery 4), e.g.
+/// `"http://localhost:39321/.well-known/openid-configuration"`: what to give
+/// `oatk_using_provider` or any OIDC client library.
+///
+/// Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_discovery_url(s: *const oatk_server) -> *const c_char {
+    // SAFETY: forwarded caller contract.
+    unsafe { field(s, |s| &s.discovery_url) }
 }
 
 /// The JWKS the server publishes at `/oauth/certs` (compact JSON).
@@ -181,10 +196,8 @@ pub unsafe extern "C" fn oatk_server_issuer(s: *const oatk_server) -> *const c_c
 /// Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_server_jwks(s: *const oatk_server) -> *const c_char {
-    // SAFETY: NULL or a live handle.
-    infallible(std::ptr::null(), || {
-        unsafe { s.as_ref() }.map_or(std::ptr::null(), |s| s.jwks.as_ptr())
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { field(s, |s| &s.jwks) }
 }
 
 /// Issue tokens for a user as if they had logged in and consented, for tests
@@ -200,7 +213,8 @@ pub unsafe extern "C" fn oatk_server_jwks(s: *const oatk_server) -> *const c_cha
 ///   `token_type`, `expires_in`, `scope`, `refresh_token`, `id_token`...);
 ///   free with `oatk_string_free`.
 ///
-/// Thread-safe.
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (username, claims),
+/// `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_server_issue_token(
     s: *const oatk_server,
@@ -232,28 +246,93 @@ pub unsafe extern "C" fn oatk_server_issue_token(
     })
 }
 
-/// Stop the server, wait for its thread to end, and free the handle.
-/// NULL is a no-op. No other thread may be using `s`.
+/// Add or replace a user, checked as the admin API checks them.
+///
+/// - `user_json`: `{"username": "xtof", "claims": {"name": "Christophe VG"}}`;
+///   `claims` (the extra claims of the user's tokens) may be left out.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, an unknown field, an empty
+/// or over-long username), `OATK_ERR_SERVER` after `oatk_server_shutdown`.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_upsert_user(
+    s: *const oatk_server,
+    user_json: *const c_char,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref, arg_str.
+        let server = unsafe { server_ref(s) }?;
+        let json = unsafe { arg_str(user_json, "user_json") }?;
+        server.upsert_user_json(json).map(drop)
+    })
+}
+
+/// Add or replace a client registration, checked as the admin API checks them.
+///
+/// - `client_json`: the config file's client fields, e.g.
+///   `{"client_id": "svc", "client_secret": "s3cret", "grant_types":
+///   ["client_credentials"], "scope": "api"}`, or with `redirect_uris` for
+///   the authorization-code flow.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, an unknown field, no
+/// `client_id`, a redirect URI that is not absolute or has a fragment,
+/// `authorization_code` without a redirect URI), `OATK_ERR_SERVER` after
+/// `oatk_server_shutdown`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_upsert_client(
+    s: *const oatk_server,
+    client_json: *const c_char,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref, arg_str.
+        let server = unsafe { server_ref(s) }?;
+        let json = unsafe { arg_str(client_json, "client_json") }?;
+        server.upsert_client_json(json).map(drop)
+    })
+}
+
+/// Stop serving and wait for the server thread to end, keeping the handle:
+/// its URL, issuer and JWKS stay readable, and the calls that need a running
+/// server (`oatk_server_issue_token`, `oatk_server_upsert_*`) fail with
+/// `OATK_ERR_SERVER` ("the fake server is stopped"). Safe to call again and
+/// from several threads. Free the handle with `oatk_server_stop`. NULL is a
+/// no-op.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_shutdown(s: *const oatk_server) {
+    infallible((), || {
+        // SAFETY: NULL or a live handle.
+        if let Some(s) = unsafe { s.as_ref() } {
+            s.server.stop();
+        }
+    })
+}
+
+/// Stop the server (unless `oatk_server_shutdown` did), wait for its thread
+/// to end, and free the handle. NULL is a no-op. No other thread may be
+/// using `s`.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_server_stop(s: *mut oatk_server) {
     if s.is_null() {
         return;
     }
     infallible((), || {
-        // SAFETY: a handle from oatk_server_start, stopped once.
-        let mut handle = unsafe { Box::from_raw(s) };
-        if let Some(server) = handle.server.take() {
-            server.stop();
-        }
+        // SAFETY: a handle from oatk_server_start, freed once.
+        let handle = unsafe { Box::from_raw(s) };
+        handle.server.stop();
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{oatk_status::*, oatk_string_free};
+    use crate::errors::oatk_last_error;
+    use crate::oatk_status::*;
+    use crate::strings::oatk_string_free;
     use std::ffi::CStr;
-    use std::ptr;
+
+    fn text(p: *const c_char) -> String {
+        unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string()
+    }
 
     #[test]
     fn start_issue_stop() {
@@ -263,8 +342,12 @@ mod tests {
                 oatk_server_start(ptr::null(), ptr::null(), 0, ptr::null(), &mut s),
                 OATK_OK
             );
-            let url = CStr::from_ptr(oatk_server_url(s)).to_str().unwrap();
+            let url = text(oatk_server_url(s));
             assert!(url.starts_with("http://localhost:"), "{url}");
+            assert_eq!(
+                text(oatk_server_discovery_url(s)),
+                format!("{url}/.well-known/openid-configuration")
+            );
             let mut json = ptr::null_mut();
             let status = oatk_server_issue_token(
                 s,
@@ -275,14 +358,98 @@ mod tests {
                 &mut json,
             );
             assert_eq!(status, OATK_OK);
-            assert!(CStr::from_ptr(json)
-                .to_str()
-                .unwrap()
-                .contains("\"id_token\""));
+            assert!(text(json).contains("\"id_token\""));
             oatk_string_free(json);
             oatk_server_stop(s);
             oatk_server_stop(ptr::null_mut());
             assert!(oatk_server_url(ptr::null()).is_null());
+        }
+    }
+
+    /// The C options go on top of core's embedded preset.
+    #[test]
+    fn options_start_from_the_embedded_preset() {
+        let embedded = Options::embedded();
+        let none = unsafe { options_from(None) }.unwrap();
+        let zeroed = oatk_server_options {
+            host: ptr::null(),
+            port: 0,
+            issuer: ptr::null(),
+            config_path: ptr::null(),
+            data_dir: ptr::null(),
+            log_requests: false,
+        };
+        let from_zeroed = unsafe { options_from(Some(&zeroed)) }.unwrap();
+        for o in [&none, &from_zeroed] {
+            assert_eq!(
+                (&o.host, o.port, o.memory, o.quiet, &o.issuer, &o.config),
+                (
+                    &embedded.host,
+                    embedded.port,
+                    embedded.memory,
+                    embedded.quiet,
+                    &embedded.issuer,
+                    &embedded.config
+                )
+            );
+        }
+        let set = oatk_server_options {
+            data_dir: c"/tmp/oatk-data".as_ptr(),
+            log_requests: true,
+            port: 8123,
+            ..zeroed
+        };
+        let o = unsafe { options_from(Some(&set)) }.unwrap();
+        let persisted = Options::embedded().persist_in("/tmp/oatk-data");
+        assert_eq!(
+            (o.memory, &o.data_dir, o.quiet, o.port),
+            (persisted.memory, &persisted.data_dir, false, 8123)
+        );
+    }
+
+    #[test]
+    fn upserts_are_checked_by_core_and_a_shut_down_server_says_so() {
+        unsafe {
+            let mut s = ptr::null_mut();
+            assert_eq!(
+                oatk_server_start_with(ptr::null(), ptr::null(), &mut s),
+                OATK_OK
+            );
+            assert_eq!(
+                oatk_server_upsert_user(
+                    s,
+                    c"{\"username\":\"xtof\",\"claims\":{\"a\":1}}".as_ptr()
+                ),
+                OATK_OK
+            );
+            assert_eq!(
+                oatk_server_upsert_user(s, c"{\"username\":\"\"}".as_ptr()),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                oatk_server_upsert_client(
+                    s,
+                    c"{\"client_id\":\"svc\",\"grant_types\":[\"client_credentials\"]}".as_ptr()
+                ),
+                OATK_OK
+            );
+            assert_eq!(
+                oatk_server_upsert_client(s, c"{\"client_id\":\"web\"}".as_ptr()),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                oatk_server_upsert_client(ptr::null(), c"{}".as_ptr()),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            oatk_server_shutdown(s);
+            oatk_server_shutdown(s);
+            assert!(text(oatk_server_url(s)).starts_with("http://"));
+            assert_eq!(
+                oatk_server_upsert_user(s, c"{\"username\":\"xtof\"}".as_ptr()),
+                OATK_ERR_SERVER
+            );
+            assert_eq!(text(oatk_last_error()), "the fake server is stopped");
+            oatk_server_stop(s);
         }
     }
 }

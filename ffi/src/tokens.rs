@@ -5,9 +5,9 @@ use std::ptr;
 
 use oatk_core::{Algorithm, PrivateKey};
 
-use crate::{
-    arg_opt_str, arg_str, c_string, ffi_boundary, json_text, oatk_status, oatk_string_free,
-    out_param, put_string,
+use crate::errors::{ffi_boundary, oatk_status};
+use crate::strings::{
+    arg_opt_str, arg_str, c_string, json_text, oatk_string_free, out_param, put_string,
 };
 
 /// Decode a token's claims without verifying anything (for display and

@@ -1,13 +1,13 @@
 //! `oatk_toolkit`: the C face of `oatk::Toolkit` (Python's `OAuthToolkit`).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
+use std::sync::OnceLock;
 
 use oatk_core::toolkit::parse_object;
-use oatk_core::{Algorithm, Error, Toolkit};
+use oatk_core::{Algorithm, Error, Toolkit, VERSION};
 
-use crate::{
-    arg_str, ffi_boundary, infallible, invalid, json_text, oatk_status, out_param, put_string,
-};
+use crate::errors::{ffi_boundary, infallible, invalid, oatk_status};
+use crate::strings::{arg_str, json_text, out_param, put_string};
 
 /// A toolkit: keys, the claims to mint, and validation settings. Opaque.
 ///
@@ -203,16 +203,25 @@ pub unsafe extern "C" fn oatk_with_algorithm(
     }
 }
 
+/// Run a setter on the toolkit with no string argument.
+unsafe fn set_value(
+    t: *mut oatk_toolkit,
+    apply: impl FnOnce(&mut Toolkit) -> &mut Toolkit,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see toolkit_mut.
+        apply(unsafe { toolkit_mut(t) }?);
+        Ok(())
+    })
+}
+
 /// Tolerate this many seconds of clock skew on `exp` and `nbf`. Default 0.
 ///
 /// Needs exclusive access to `t`.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_with_leeway(t: *mut oatk_toolkit, seconds: u64) -> oatk_status {
-    ffi_boundary(|| {
-        // SAFETY: see toolkit_mut.
-        unsafe { toolkit_mut(t) }?.validator_mut().leeway = seconds;
-        Ok(())
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { set_value(t, |t| t.with_leeway(seconds)) }
 }
 
 /// Validate as if the time were `seconds` since the epoch, so tests of `exp`
@@ -221,11 +230,8 @@ pub unsafe extern "C" fn oatk_with_leeway(t: *mut oatk_toolkit, seconds: u64) ->
 /// Needs exclusive access to `t`.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_with_now(t: *mut oatk_toolkit, seconds: i64) -> oatk_status {
-    ffi_boundary(|| {
-        // SAFETY: see toolkit_mut.
-        unsafe { toolkit_mut(t) }?.validator_mut().now = (seconds >= 0).then_some(seconds);
-        Ok(())
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { set_value(t, |t| t.with_now((seconds >= 0).then_some(seconds))) }
 }
 
 /// Refuse tokens without `exp` (`OATK_ERR_MISSING_CLAIM`) when `require` is
@@ -234,11 +240,43 @@ pub unsafe extern "C" fn oatk_with_now(t: *mut oatk_toolkit, seconds: i64) -> oa
 /// Needs exclusive access to `t`.
 #[no_mangle]
 pub unsafe extern "C" fn oatk_with_require_exp(t: *mut oatk_toolkit, require: bool) -> oatk_status {
-    ffi_boundary(|| {
-        // SAFETY: see toolkit_mut.
-        unsafe { toolkit_mut(t) }?.validator_mut().require_exp = require;
-        Ok(())
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe { set_value(t, |t| t.with_require_exp(require)) }
+}
+
+/// Waive the audience check `oatk_using_provider` otherwise requires:
+/// tokens the provider issued to any of its clients are accepted. Without
+/// this or `oatk_with_client_id`, validating with a provider fails with
+/// `OATK_ERR_INVALID_ARGUMENT` saying what to configure.
+///
+/// Needs exclusive access to `t`.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_accept_any_audience(t: *mut oatk_toolkit) -> oatk_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { set_value(t, |t| t.accept_any_audience()) }
+}
+
+/// Waive the issuer a provider given as a bare JWKS URL otherwise requires
+/// (`oatk_with_issuer`): any `iss` is accepted from tokens its keys signed.
+///
+/// Needs exclusive access to `t`.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_accept_any_issuer(t: *mut oatk_toolkit) -> oatk_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { set_value(t, |t| t.accept_any_issuer()) }
+}
+
+/// Remember up to `capacity` verified tokens, so validating the same token
+/// again skips the signature check (`exp`, `nbf`, `aud` and `iss` are still
+/// checked every time; new keys invalidate it). 0 turns the cache off (the
+/// default).
+///
+/// Needs exclusive access to `t`; the cache itself is shared safely by the
+/// threads validating with `t`.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_with_cache(t: *mut oatk_toolkit, capacity: usize) -> oatk_status {
+    // SAFETY: forwarded caller contract.
+    unsafe { set_value(t, |t| t.with_cache(capacity)) }
 }
 
 /// Trust the keys of an OpenID provider. `url` is its issuer (oatk fetches
@@ -414,10 +452,23 @@ pub unsafe extern "C" fn oatk_validate_with_claims(
     })
 }
 
+/// The version of liboatk, e.g. `"0.3.0"` (the workspace version).
+///
+/// Static storage: never free it. Thread-safe.
+#[no_mangle]
+pub extern "C" fn oatk_version() -> *const c_char {
+    static TEXT: OnceLock<CString> = OnceLock::new();
+    infallible(c"".as_ptr(), || {
+        TEXT.get_or_init(|| CString::new(VERSION).unwrap_or_default())
+            .as_ptr()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{oatk_status::*, oatk_string_free};
+    use crate::oatk_status::*;
+    use crate::strings::oatk_string_free;
     use std::ffi::{CStr, CString};
     use std::ptr;
 
@@ -456,6 +507,57 @@ mod tests {
             );
             oatk_toolkit_free(t);
             oatk_toolkit_free(ptr::null_mut());
+        }
+    }
+
+    /// The setters without a string reach core: the cache is on (core's own
+    /// cache tests cover what it skips), and the clock and `exp` rules apply
+    /// to cached tokens too.
+    #[test]
+    fn cache_clock_and_required_exp() {
+        unsafe {
+            let t = oatk_toolkit_new();
+            let mut pem = ptr::null_mut();
+            assert_eq!(
+                crate::oatk_generate_key(c"EdDSA".as_ptr(), &mut pem, ptr::null_mut()),
+                OATK_OK
+            );
+            assert_eq!(oatk_with_private_pem(t, pem), OATK_OK);
+            oatk_string_free(pem);
+            assert_eq!(oatk_with_cache(t, 8), OATK_OK);
+            assert_eq!(
+                (*t).inner.cache().map(|c| (c.capacity(), c.len())),
+                Some((8, 0))
+            );
+            let mut token = ptr::null_mut();
+            assert_eq!(
+                oatk_mint(t, c"{\"exp\":1000}".as_ptr(), &mut token),
+                OATK_OK
+            );
+            assert_eq!(oatk_with_now(t, 999), OATK_OK);
+            assert_eq!(oatk_validate(t, token, ptr::null_mut()), OATK_OK);
+            assert_eq!((*t).inner.cache().map(|c| c.len()), Some(1));
+            assert_eq!(oatk_with_now(t, 1001), OATK_OK);
+            assert_eq!(oatk_validate(t, token, ptr::null_mut()), OATK_ERR_EXPIRED);
+            assert_eq!(oatk_with_leeway(t, 5), OATK_OK);
+            assert_eq!(oatk_validate(t, token, ptr::null_mut()), OATK_OK);
+            assert_eq!(oatk_with_now(t, -1), OATK_OK);
+            assert_eq!(oatk_validate(t, token, ptr::null_mut()), OATK_ERR_EXPIRED);
+            oatk_string_free(token);
+            assert_eq!(oatk_mint(t, c"{}".as_ptr(), &mut token), OATK_OK);
+            assert_eq!(oatk_with_require_exp(t, true), OATK_OK);
+            assert_eq!(
+                oatk_validate(t, token, ptr::null_mut()),
+                OATK_ERR_MISSING_CLAIM
+            );
+            oatk_string_free(token);
+            assert_eq!(oatk_with_cache(t, 0), OATK_OK);
+            assert!((*t).inner.cache().is_none());
+            assert_eq!(
+                oatk_with_cache(ptr::null_mut(), 8),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            oatk_toolkit_free(t);
         }
     }
 }

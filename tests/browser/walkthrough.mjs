@@ -8,8 +8,9 @@
 //
 // Exit code 0 when every step was seen; otherwise 1, with the browser console.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function args(argv) {
   const out = { user: 'xtof' };
@@ -93,6 +94,26 @@ try {
     const url = new URL(page.url());
     if (url.searchParams.has('code') || url.searchParams.has('state')) throw new Error(`code left in the address bar: ${page.url()}`);
     await snap(page, 'app-greeting');
+  });
+  await step('oatk.js reads provider URLs by core\'s rule (tests/vectors/provider-urls.json)', async () => {
+    const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'provider-urls.json');
+    const { cases } = JSON.parse(readFileSync(file, 'utf8'));
+    const got = await page.evaluate((urls) => urls.map((u) => window.oatk._internal.discovery_url(u)), cases.map((c) => c.url));
+    cases.forEach((c, i) => {
+      if (got[i] !== c.fetch) throw new Error(`provider ${JSON.stringify(c.url)}: oatk.js fetches ${got[i]}, core ${c.fetch}`);
+    });
+  });
+  await step('oatk.js refuses an id_token without the nonce it sent (OIDC Core 3.1.3.7)', async () => {
+    const outcomes = await page.evaluate(() => {
+      const b64 = (o) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+      const idToken = (claims) => `${b64({ alg: 'RS256' })}.${b64(claims)}.sig`;
+      const attempt = (claims) => {
+        try { window.oatk._internal.check_nonce(idToken(claims), 'n-sent'); return 'accepted'; }
+        catch (e) { return e.error || e.message; }
+      };
+      return [attempt({ sub: 'a', nonce: 'n-sent' }), attempt({ sub: 'a' }), attempt({ sub: 'a', nonce: 'other' })];
+    });
+    if (outcomes.join() !== 'accepted,invalid_nonce,invalid_nonce') throw new Error(`nonce checks: ${outcomes}`);
   });
   await step('logout returns to the sign-in page', async () => {
     await page.click('#logout');

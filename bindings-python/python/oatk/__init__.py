@@ -7,11 +7,17 @@ protect Flask routes, and run a fake OAuth2 / OpenID Connect server.
     >>> oauth.validate(token)
     {'hello': 'world'}
 
+In a coroutine, ``AsyncOAuthToolkit`` is the same toolkit with awaitable file,
+network and signature calls; ``oatk.fastapi`` and ``oatk.quart`` protect
+FastAPI and Quart routes (``pip install 'oatk[fastapi]'`` / ``'oatk[quart]'``).
+
 A drop-in for the original ``oatk`` package, built on a Rust core.
 """
 
 from . import _oatk
+from ._oatk import generate_key
 from ._toolkit import OAuthToolkit
+from .async_toolkit import AsyncOAuthToolkit
 from .errors import (
     ClaimsError,
     ExpiredTokenError,
@@ -40,6 +46,8 @@ __version__: str = _oatk.__version__
 
 __all__ = [
     "OAuthToolkit",
+    "AsyncOAuthToolkit",
+    "generate_key",
     "fake",
     "js",
     "__version__",

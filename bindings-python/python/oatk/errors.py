@@ -13,15 +13,19 @@ code written for the original ``oatk`` (which let ``ValueError``,
     except oatk.InvalidTokenError as e:   # also a ValueError
         print(e.code, e)
 
-The native module picks the class for each core error kind in one exhaustive
-match (``bindings-python/src/errors.rs``); compare ``code``, never the text.
+:data:`ERROR_CLASSES` maps each core error kind's code to its class; the
+native module raises through it (``bindings-python/src/errors.rs``). Compare
+``code``, never the text.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, Optional, Type
+
+from . import _oatk
 
 __all__ = [
+    "ERROR_CLASSES",
     "OatkError",
     "InvalidArgumentError",
     "FileError",
@@ -170,3 +174,22 @@ class ServerError(OatkError, RuntimeError):
     """The fake server could not start (port in use...) or has been stopped."""
 
     code = "SERVER"
+
+
+def _by_code() -> Dict[str, Type[OatkError]]:
+    """The class that declares each core kind's ``code``, in core's order."""
+    declared = {
+        cls.__dict__["code"]: cls
+        for cls in list(globals().values())
+        if isinstance(cls, type) and issubclass(cls, OatkError) and "code" in cls.__dict__
+    }
+    missing = [code for code, _summary in _oatk.ERROR_KINDS if code not in declared]
+    if missing:  # pragma: no cover - a new core kind needs its class here
+        raise ImportError(f"oatk.errors has no class for the core error kinds {missing}")
+    return {code: declared[code] for code, _summary in _oatk.ERROR_KINDS}
+
+
+#: The exception class for each core error kind, by ``code``, in core's order
+#: (``oatk._oatk.ERROR_KINDS``). A file that does not exist raises the ``IO``
+#: class's subclass ``MissingFileError``; a bug in oatk a plain ``OatkError``.
+ERROR_CLASSES: Dict[str, Type[OatkError]] = _by_code()

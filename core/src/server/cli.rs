@@ -19,9 +19,13 @@ Options:
   --data DIR       where the SQLite database and generated key live (default ./.oatk)
   --memory         keep everything in memory, write nothing
   --quiet          no request log on stderr
+  --admin-token T  let network peers use the admin API with Authorization: Bearer T
+                   (at least 16 characters; admin_token in --config keeps it out of ps)
   --help           this text
 
 Without with_private, a signing key is generated (and kept in --data).
+The admin API answers loopback peers, or peers presenting the admin token.
+Bound beyond loopback (--host 0.0.0.0), it warns at start.
 ";
 
 /// `Ok(None)` means `--help` was asked for.
@@ -47,6 +51,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Option<Options>, String> {
             "--data" => options.data_dir = PathBuf::from(value()?),
             "--memory" => options.memory = true,
             "--quiet" => options.quiet = true,
+            "--admin-token" => options.admin_token = Some(value()?),
             "--help" | "-h" => return Ok(None),
             other => return Err(format!("unknown server option {other:?}")),
         }
@@ -59,24 +64,7 @@ pub fn run(toolkit: &Toolkit, options: Options) -> Result<()> {
     let server = super::start(Some(toolkit), &options)?;
     println!("{}", server.url());
     if !options.quiet {
-        eprintln!(
-            "oatk fake OAuth server at {} (issuer {})",
-            server.url(),
-            server.issuer()
-        );
-        eprintln!(
-            "  discovery: {}/.well-known/openid-configuration",
-            server.url()
-        );
-        eprintln!(
-            "  storage:   {}",
-            if options.memory {
-                "memory".to_string()
-            } else {
-                options.data_dir.display().to_string()
-            }
-        );
-        eprintln!("Press Ctrl-C to stop.");
+        eprintln!("{}", server.banner());
     }
     wait_for_signal()?;
     if !options.quiet {

@@ -65,7 +65,12 @@ impl OAuthError {
 }
 
 impl From<crate::Error> for OAuthError {
+    /// A refused argument (a bad registration, a full store) is the
+    /// request's fault: 400 with the reason. Anything else is ours: 500.
     fn from(e: crate::Error) -> OAuthError {
+        if e.kind() == crate::ErrorKind::InvalidArgument {
+            return OAuthError::invalid_request(e.message());
+        }
         OAuthError::server_error(e)
     }
 }
@@ -189,6 +194,8 @@ impl Params {
 }
 
 pub const SESSION_COOKIE: &str = "oatk_session";
+/// Binds a sign-in form to the browser that fetched it (login CSRF).
+pub const LOGIN_COOKIE: &str = "oatk_login";
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -203,6 +210,62 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 pub fn session_cookie(id: &str) -> String {
     format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax")
+}
+
+pub fn login_cookie(nonce: &str) -> String {
+    format!("{LOGIN_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax")
+}
+
+/// A form's CSRF token: HMAC-SHA256 under the server's key of what the form
+/// is for and what it is bound to (a session id, or the sign-in cookie), so
+/// another site can neither read nor compute it.
+pub fn csrf_token(key: &aws_lc_rs::hmac::Key, purpose: &str, binding: &str) -> String {
+    let tag = aws_lc_rs::hmac::sign(key, format!("oatk-{purpose}\0{binding}").as_bytes());
+    crate::b64::encode(&tag.as_ref()[..18])
+}
+
+/// Whether `given` is the form's CSRF token (compared in constant time).
+pub fn csrf_ok(
+    key: &aws_lc_rs::hmac::Key,
+    purpose: &str,
+    binding: &str,
+    given: Option<&str>,
+) -> bool {
+    let expected = csrf_token(key, purpose, binding);
+    given.is_some_and(|g| {
+        aws_lc_rs::constant_time::verify_slices_are_equal(g.as_bytes(), expected.as_bytes()).is_ok()
+    })
+}
+
+/// The host of a URL (`https://Idp.Example:8443/x` is `idp.example`), in
+/// lower case, IPv6 in brackets.
+pub fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    host_name(authority)
+}
+
+/// The host of a `Host` header value (`host[:port]`), lower case and without
+/// a trailing dot; `None` when it is not one.
+pub fn host_name(value: &str) -> Option<String> {
+    let (host, port) = match value.rfind(':') {
+        Some(i) if !value[i..].contains(']') => (&value[..i], Some(&value[i + 1..])),
+        _ => (value, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    let valid = if let Some(inner) = host.strip_prefix('[') {
+        inner.ends_with(']') && inner.len() > 1
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b))
+    };
+    valid.then_some(host)
 }
 
 pub fn clear_session_cookie() -> String {

@@ -19,8 +19,10 @@ pub struct Grant<'a> {
     pub scope: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
-    /// The authorization code the tokens descend from, directly or by refresh:
-    /// if that code is ever replayed, they are all revoked (RFC 6749 4.1.2).
+    /// The grant the tokens descend from, directly or by refresh: an
+    /// authorization code, or an id for tokens issued directly. If the code is
+    /// replayed (RFC 6749 4.1.2), or a refresh token of the chain is reused
+    /// after rotation (RFC 9700 4.14.2), they are all revoked.
     pub origin: Option<&'a str>,
 }
 
@@ -39,40 +41,14 @@ pub fn has_scope(scope: &str, name: &str) -> bool {
 pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Value> {
     let now = time::now();
     let lifetime = state.config.access_token_lifetime as i64;
-    let user_claims = match grant.username {
-        Some(name) => state
-            .store
-            .user(name)?
-            .map(|u| u.claims)
-            .unwrap_or_default(),
-        None => Map::new(),
-    };
+    let user_claims = user_claims(state, grant)?;
     let client = grant.client;
     let sub = grant
         .username
         .map_or_else(|| client.client_id.clone(), subject);
 
-    let mut access = Map::new();
-    access.insert("iss".into(), state.issuer.clone().into());
-    access.insert("sub".into(), sub.clone().into());
-    access.insert("aud".into(), client.client_id.clone().into());
-    access.insert("azp".into(), client.client_id.clone().into());
-    access.insert("exp".into(), (now + lifetime).into());
-    access.insert("iat".into(), now.into());
-    access.insert("auth_time".into(), grant.auth_time.into());
     let jti = random_id(16);
-    access.insert("jti".into(), jti.clone().into());
-    access.insert("scope".into(), grant.scope.into());
-    access.insert("typ".into(), "Bearer".into());
-    access.insert("client_id".into(), client.client_id.clone().into());
-    if let Some(name) = grant.username {
-        access.insert("username".into(), name.into());
-    }
-    access.insert("permission_groups".into(), json!(client.permission_groups));
-    access.insert("allowed-origins".into(), json!(client.allowed_origins));
-    for (name, value) in &user_claims {
-        access.entry(name.clone()).or_insert_with(|| value.clone());
-    }
+    let access = access_token_claims(state, grant, &sub, &jti, &user_claims, now);
     let access_token = state.toolkit.mint(&access)?;
 
     let mut response = Map::new();
@@ -84,47 +60,132 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
     let mut refresh = None;
     if let Some(username) = grant.username {
         if with_refresh {
-            let token = random_id(32);
-            state.store.insert_refresh_token(
-                &token,
-                &RefreshToken {
-                    client_id: client.client_id.clone(),
-                    username: username.to_string(),
-                    scope: grant.scope.to_string(),
-                    auth_time: grant.auth_time,
-                    expires_at: now + state.config.refresh_token_lifetime as i64,
-                    revoked: false,
-                },
-            )?;
+            let token = issue_refresh_token(state, grant, username, now)?;
             response.insert("refresh_token".into(), token.clone().into());
             refresh = Some(token);
         }
         if has_scope(grant.scope, "openid") {
-            let mut id = Map::new();
-            id.insert("iss".into(), state.issuer.clone().into());
-            id.insert("sub".into(), sub.into());
-            id.insert("aud".into(), client.client_id.clone().into());
-            id.insert(
-                "exp".into(),
-                (now + state.config.id_token_lifetime as i64).into(),
-            );
-            id.insert("iat".into(), now.into());
-            id.insert("auth_time".into(), grant.auth_time.into());
-            id.insert(
-                "at_hash".into(),
-                at_hash(state.toolkit.signing_identity().0, &access_token).into(),
-            );
-            id.insert("azp".into(), client.client_id.clone().into());
-            // OIDC Core 3.1.3.7 11: nonce exactly as sent, and absent when none was.
-            if let Some(nonce) = grant.nonce {
-                id.insert("nonce".into(), nonce.into());
-            }
-            for (name, value) in profile_claims(username, &user_claims, grant.scope) {
-                id.insert(name, value);
-            }
+            let id = id_token_claims(state, grant, username, &user_claims, &access_token, now);
             response.insert("id_token".into(), state.toolkit.mint(&id)?.into());
         }
     }
+    record_descent(state, grant, &jti, refresh.as_deref(), now)?;
+    Ok(Value::Object(response))
+}
+
+/// The stored claims of the user the tokens are for; none for a client acting for itself.
+fn user_claims(state: &State, grant: &Grant<'_>) -> Result<Map<String, Value>> {
+    Ok(match grant.username {
+        Some(name) => state
+            .store
+            .user(name)?
+            .map(|u| u.claims)
+            .unwrap_or_default(),
+        None => Map::new(),
+    })
+}
+
+/// The access token's claims (RFC 9068 2.2, plus the original's extras), the
+/// user's own claims filling in where no standard one is set.
+fn access_token_claims(
+    state: &State,
+    grant: &Grant<'_>,
+    sub: &str,
+    jti: &str,
+    user_claims: &Map<String, Value>,
+    now: i64,
+) -> Map<String, Value> {
+    let client = grant.client;
+    let lifetime = state.config.access_token_lifetime as i64;
+    let mut access = Map::new();
+    access.insert("iss".into(), state.issuer.clone().into());
+    access.insert("sub".into(), sub.into());
+    access.insert("aud".into(), client.client_id.clone().into());
+    access.insert("azp".into(), client.client_id.clone().into());
+    access.insert("exp".into(), (now + lifetime).into());
+    access.insert("iat".into(), now.into());
+    access.insert("auth_time".into(), grant.auth_time.into());
+    access.insert("jti".into(), jti.into());
+    access.insert("scope".into(), grant.scope.into());
+    access.insert("typ".into(), "Bearer".into());
+    access.insert("client_id".into(), client.client_id.clone().into());
+    if let Some(name) = grant.username {
+        access.insert("username".into(), name.into());
+    }
+    access.insert("permission_groups".into(), json!(client.permission_groups));
+    access.insert("allowed-origins".into(), json!(client.allowed_origins));
+    for (name, value) in user_claims {
+        access.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    access
+}
+
+/// Store a new refresh token (RFC 6749 1.5, 6) and return it.
+fn issue_refresh_token(
+    state: &State,
+    grant: &Grant<'_>,
+    username: &str,
+    now: i64,
+) -> Result<String> {
+    let token = random_id(32);
+    state.store.insert_refresh_token(
+        &token,
+        &RefreshToken {
+            client_id: grant.client.client_id.clone(),
+            username: username.to_string(),
+            scope: grant.scope.to_string(),
+            auth_time: grant.auth_time,
+            expires_at: now + state.config.refresh_token_lifetime as i64,
+            revoked: false,
+        },
+    )?;
+    Ok(token)
+}
+
+/// The id_token's claims (OIDC Core 2, 3.1.3.6), with the profile claims the scope asks for.
+fn id_token_claims(
+    state: &State,
+    grant: &Grant<'_>,
+    username: &str,
+    user_claims: &Map<String, Value>,
+    access_token: &str,
+    now: i64,
+) -> Map<String, Value> {
+    let client = grant.client;
+    let mut id = Map::new();
+    id.insert("iss".into(), state.issuer.clone().into());
+    id.insert("sub".into(), subject(username).into());
+    id.insert("aud".into(), client.client_id.clone().into());
+    id.insert(
+        "exp".into(),
+        (now + state.config.id_token_lifetime as i64).into(),
+    );
+    id.insert("iat".into(), now.into());
+    id.insert("auth_time".into(), grant.auth_time.into());
+    id.insert(
+        "at_hash".into(),
+        at_hash(state.toolkit.signing_identity().0, access_token).into(),
+    );
+    id.insert("azp".into(), client.client_id.clone().into());
+    // OIDC Core 3.1.3.7 11: nonce exactly as sent, and absent when none was.
+    if let Some(nonce) = grant.nonce {
+        id.insert("nonce".into(), nonce.into());
+    }
+    for (name, value) in profile_claims(username, user_claims, grant.scope) {
+        id.insert(name, value);
+    }
+    id
+}
+
+/// Remember which tokens descend from the grant's authorization code, so a
+/// replay of that code can revoke them (RFC 6749 4.1.2).
+fn record_descent(
+    state: &State,
+    grant: &Grant<'_>,
+    jti: &str,
+    refresh: Option<&str>,
+    now: i64,
+) -> Result<()> {
     if let Some(code) = grant.origin {
         let expires_at = now
             + state
@@ -133,9 +194,9 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
                 .max(state.config.access_token_lifetime) as i64;
         state
             .store
-            .record_descendant(code, &jti, refresh.as_deref(), expires_at)?;
+            .record_descendant(code, jti, refresh, expires_at)?;
     }
-    Ok(Value::Object(response))
+    Ok(())
 }
 
 /// Standard claims the scopes ask for (OIDC Core 5.4), from the user's claims

@@ -4,19 +4,22 @@
 pub mod cli;
 pub mod config;
 mod discovery;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod http;
 mod issue;
 mod login;
 mod pages;
 mod registration;
 mod router;
-pub mod store;
+mod serve;
+mod store;
 pub use router::{OATK_JS, STYLE_CSS};
 mod token_endpoint;
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use serde_json::{Map, Value};
@@ -31,8 +34,12 @@ use store::Store;
 pub const DEFAULT_CLIENT_ID: &str = "test";
 /// The scope tokens are issued with when a test names none.
 pub const DEFAULT_SCOPE: &str = "openid profile";
+/// The most client registrations the server keeps.
+pub const MAX_CLIENTS: usize = 10_000;
 
-/// How to start the server. Defaults match `oatk server run`.
+/// How to start the server. `Options::default()` is `oatk server run`'s
+/// (port 5000, kept in `./.oatk`, request log on); [`Options::embedded`] is
+/// what every binding and test kit starts.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Default "localhost" (bound on 127.0.0.1).
@@ -48,6 +55,34 @@ pub struct Options {
     pub memory: bool,
     /// No request log.
     pub quiet: bool,
+    /// Lets network peers use the admin API when they send it as
+    /// `Authorization: Bearer <token>`. Overrides the config's `admin_token`.
+    pub admin_token: Option<String>,
+    /// Connection and request limits.
+    pub limits: Limits,
+}
+
+/// How many connections the server holds and how long it waits for each.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections held open at once; at the cap, a new connection replaces
+    /// the one idle the longest. Default 512.
+    pub max_connections: usize,
+    /// Time allowed to send a request's headers, and for an idle keep-alive
+    /// connection to start the next request. Default 10 s.
+    pub header_timeout: std::time::Duration,
+    /// Time allowed to send a request's body and get the answer. Default 30 s.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 512,
+            header_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for Options {
@@ -60,6 +95,38 @@ impl Default for Options {
             data_dir: PathBuf::from(".oatk"),
             memory: false,
             quiet: false,
+            admin_token: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Options {
+    /// The in-process preset: any free port on loopback, everything in
+    /// memory, no request log. A test starts many of these side by side.
+    pub fn embedded() -> Options {
+        Options {
+            port: 0,
+            memory: true,
+            quiet: true,
+            ..Options::default()
+        }
+    }
+
+    /// Keep the database and the generated signing key in `dir` (created
+    /// when missing) instead of memory, so tokens survive a restart.
+    pub fn persist_in(mut self, dir: impl Into<PathBuf>) -> Options {
+        self.data_dir = dir.into();
+        self.memory = false;
+        self
+    }
+
+    /// Where the state lives, as the start banner says it.
+    pub fn storage(&self) -> String {
+        if self.memory {
+            "memory".to_string()
+        } else {
+            self.data_dir.display().to_string()
         }
     }
 }
@@ -75,14 +142,31 @@ pub(crate) struct State {
     pub jwks_json: axum::body::Bytes,
     pub discovery_json: axum::body::Bytes,
     pub quiet: bool,
+    /// Keys the CSRF tokens of the forms; new at every start.
+    pub csrf_key: aws_lc_rs::hmac::Key,
+    /// What a network peer presents to use the admin API.
+    pub admin_token: Option<String>,
+    /// The `Host` names served besides loopback: the issuer's and the listen host.
+    pub hosts: Vec<String>,
 }
 
-/// A running server. Dropping it stops it.
+/// A running server, shared by reference: every method takes `&self`, so a
+/// binding may hold it in an `Arc` and call it from many threads. `stop` is
+/// safe to call twice; after it, the calls that need the server fail with
+/// one "stopped" error. Dropping it stops it.
 pub struct Server {
     url: String,
+    listen_addr: SocketAddr,
+    warning: Option<String>,
+    storage: String,
     state: Arc<State>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    running: Mutex<Option<Running>>,
+}
+
+/// What `stop` ends: the shutdown signal and the thread serving requests.
+struct Running {
+    shutdown: tokio::sync::watch::Sender<bool>,
+    thread: JoinHandle<()>,
 }
 
 /// Start the server on a background runtime and return once it is listening.
@@ -97,22 +181,90 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
     if options.issuer.is_some() {
         config.issuer = options.issuer.clone();
     }
+    config::check_admin_token(options.admin_token.as_deref())?;
     let listener = bind(&options.host, options.port)?;
+    let url = listen_url(&options.host, &listener)?;
+    let listen_addr = listener
+        .local_addr()
+        .map_err(|e| Error::server(format!("cannot read listen address: {e}")))?;
+    let issuer = config.issuer.clone().unwrap_or_else(|| url.clone());
+    if !options.memory {
+        create_private_dir(&options.data_dir)?;
+    }
+    let state = Arc::new(initial_state(toolkit, options, config, issuer)?);
+    let warning = network_warning(listen_addr, state.admin_token.is_some());
+    if let Some(warning) = &warning {
+        eprintln!("{warning}");
+    }
+    let running = serve(listener, state.clone(), options.limits.clone())?;
+    Ok(Server {
+        url,
+        listen_addr,
+        warning,
+        storage: options.storage(),
+        state,
+        running: Mutex::new(Some(running)),
+    })
+}
+
+/// Said at start when the server is reachable beyond this machine.
+fn network_warning(addr: SocketAddr, admin_token: bool) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    let admin = if admin_token {
+        "the admin API answers network peers only with the admin token"
+    } else {
+        "the admin API answers loopback peers only (set --admin-token to manage it from the network)"
+    };
+    Some(format!(
+        "WARNING: oatk's fake server listens on {addr}, reachable from the network: anyone who reaches it can sign in as anyone and get tokens; {admin}. It is a development tool."
+    ))
+}
+
+/// The data directory, created 0700 (it holds the signing key, client
+/// secrets, sessions and refresh tokens).
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| Error::io("create data directory", dir, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Whatever the umask: only the owner.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("restrict data directory", dir, &e))?;
+    }
+    Ok(())
+}
+
+/// The URL clients use: the bound port, and "localhost" for a wildcard host.
+fn listen_url(host: &str, listener: &TcpListener) -> Result<String> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::server(format!("cannot read listen address: {e}")))?;
-    let url_host = match options.host.as_str() {
+    let url_host = match host {
         "0.0.0.0" | "::" | "" => "localhost".to_string(),
         h if h.contains(':') => format!("[{h}]"),
         h => h.to_string(),
     };
-    let url = format!("http://{url_host}:{}", addr.port());
-    let issuer = config.issuer.clone().unwrap_or_else(|| url.clone());
+    Ok(format!("http://{url_host}:{}", addr.port()))
+}
 
-    if !options.memory {
-        std::fs::create_dir_all(&options.data_dir)
-            .map_err(|e| Error::io("create data directory", &options.data_dir, &e))?;
-    }
+/// The signer, the store seeded from the config, and the documents rendered once.
+fn initial_state(
+    toolkit: Option<&Toolkit>,
+    options: &Options,
+    config: Config,
+    issuer: String,
+) -> Result<State> {
     let mut signer = match toolkit {
         Some(t) if t.signing_key().is_some() => t.keys_only(),
         _ => {
@@ -133,9 +285,17 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
     for client in &config.clients {
         store.upsert_client(client)?;
     }
+    store.purge(crate::time::now(), config.session_lifetime)?;
     let jwks_json = signer.jwk_set().to_value().to_string().into();
     let discovery_json = discovery::document(&issuer, &signer).to_string().into();
-    let state = Arc::new(State {
+    let admin_token = options.admin_token.clone().or(config.admin_token.clone());
+    let mut hosts: Vec<String> = [issuer.as_str(), &format!("http://{}", options.host)]
+        .iter()
+        .filter_map(|url| http::url_host(url))
+        .collect();
+    hosts.retain(|h| !h.is_empty() && !matches!(h.as_str(), "0.0.0.0" | "[::]"));
+    let csrf_secret = csrf_secret(options)?;
+    Ok(State {
         issuer,
         config,
         store,
@@ -143,9 +303,16 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
         jwks_json,
         discovery_json,
         quiet: options.quiet,
-    });
+        csrf_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &csrf_secret),
+        admin_token,
+        hosts,
+    })
+}
 
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+/// Serve on its own runtime and thread until the shutdown signal, purging
+/// what has expired from the store every minute.
+fn serve(listener: TcpListener, state: Arc<State>, limits: Limits) -> Result<Running> {
+    let (shutdown, stop) = tokio::sync::watch::channel(false);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("oatk-server")
@@ -163,23 +330,29 @@ pub fn start(toolkit: Option<&Toolkit>, options: &Options) -> Result<Server> {
                     Ok(l) => l,
                     Err(e) => return eprintln!("oatk server: {e}"),
                 };
-                let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                });
-                if let Err(e) = serve.await {
-                    eprintln!("oatk server: {e}");
-                }
+                tokio::spawn(purge_every_minute(state));
+                serve::run(listener, app, limits, stop).await;
             });
-            // Do not wait for idle keep-alive connections after shutdown.
+            // Do not wait for the purge timer or connections left after the drain.
             runtime.shutdown_background();
         })
         .map_err(|e| Error::server(format!("cannot start server thread: {e}")))?;
-    Ok(Server {
-        url,
-        state,
-        shutdown: Some(shutdown),
-        thread: Some(thread),
-    })
+    Ok(Running { shutdown, thread })
+}
+
+/// Expired sessions, codes, refresh tokens and revocations leave the store.
+async fn purge_every_minute(state: Arc<State>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = state
+            .store
+            .purge(crate::time::now(), state.config.session_lifetime)
+        {
+            eprintln!("oatk server: purge failed: {e}");
+        }
+    }
 }
 
 fn bind(host: &str, port: u16) -> Result<TcpListener> {
@@ -222,6 +395,32 @@ fn server_key(options: &Options) -> Result<PrivateKey> {
     Ok(key)
 }
 
+/// The key CSRF tokens are made with: like the signing key, kept in the data
+/// directory (0600), so a form served before a restart is still accepted
+/// after it; fresh for every in-memory server.
+fn csrf_secret(options: &Options) -> Result<Vec<u8>> {
+    let fresh = || -> Result<Vec<u8>> {
+        let mut secret = vec![0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret)
+            .map_err(|_| Error::server("no randomness for the CSRF key"))?;
+        Ok(secret)
+    };
+    if options.memory {
+        return fresh();
+    }
+    let path = options.data_dir.join("csrf.key");
+    if let Some(secret) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| crate::b64::decode(text.trim()).ok())
+        .filter(|secret| secret.len() == 32)
+    {
+        return Ok(secret);
+    }
+    let secret = fresh()?;
+    crate::key::write_private(&path, crate::b64::encode(&secret).as_bytes())?;
+    Ok(secret)
+}
+
 impl Server {
     /// Where it listens, e.g. `http://localhost:5000`.
     pub fn url(&self) -> &str {
@@ -233,26 +432,84 @@ impl Server {
         &self.state.issuer
     }
 
+    /// Its OpenID Connect discovery document (OIDC Discovery 4): what
+    /// `using_provider` is given.
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.url)
+    }
+
+    /// The address it is bound to, e.g. `0.0.0.0:5000` or `127.0.0.1:5000`.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen_addr
+    }
+
     /// The JWKS it publishes at `/oauth/certs`.
     pub fn jwks(&self) -> &str {
         std::str::from_utf8(&self.state.jwks_json).unwrap_or_default()
     }
 
-    /// Add or replace a user and their extra claims.
-    pub fn upsert_user(&self, username: &str, claims: Map<String, Value>) -> Result<()> {
-        self.state.store.upsert_user(&User {
-            username: username.to_string(),
-            claims,
-        })
+    /// What `oatk server run` prints to stderr at start, for every front end
+    /// that runs the server in the foreground.
+    pub fn banner(&self) -> String {
+        let listening = match &self.warning {
+            Some(_) => format!(
+                "\n  listening: {}, reachable from the network",
+                self.listen_addr
+            ),
+            None => String::new(),
+        };
+        format!(
+            "oatk fake OAuth server at {} (issuer {})\n  discovery: {}\n  storage:   {}{listening}\nPress Ctrl-C to stop.",
+            self.url,
+            self.issuer(),
+            self.discovery_url(),
+            self.storage
+        )
     }
 
-    /// Add or replace a client registration.
+    /// The warning printed at start when the server listens beyond loopback.
+    pub fn network_warning(&self) -> Option<String> {
+        self.warning.clone()
+    }
+
+    /// False once `stop` was called.
+    pub fn is_running(&self) -> bool {
+        self.lock_running().is_some()
+    }
+
+    /// Add or replace a user and their extra claims; checked as the admin API checks.
+    pub fn upsert_user(&self, user: &User) -> Result<()> {
+        self.ensure_running()?;
+        user.check()?;
+        self.state.store.upsert_user(user)
+    }
+
+    /// [`Server::upsert_user`] from JSON: `{"username": "xtof", "claims": {...}}`.
+    pub fn upsert_user_json(&self, json: &str) -> Result<User> {
+        let user = User::from_json(json)?;
+        self.upsert_user(&user)?;
+        Ok(user)
+    }
+
+    /// Add or replace a client registration; checked as the admin API checks.
     pub fn upsert_client(&self, client: &Client) -> Result<()> {
-        self.state.store.upsert_client(client)
+        self.ensure_running()?;
+        let mut client = client.clone();
+        client.normalize();
+        client.check_with(self.state.config.allow_http_redirects)?;
+        self.state.store.upsert_client(&client)
+    }
+
+    /// [`Server::upsert_client`] from JSON with the config file's fields.
+    pub fn upsert_client_json(&self, json: &str) -> Result<Client> {
+        let client = Client::parse_json(json)?;
+        self.upsert_client(&client)?;
+        Ok(client)
     }
 
     /// Issue tokens for a user as if they had logged in and consented, for
     /// tests that need no browser: the token endpoint's JSON response.
+    /// `claims`, when not empty, replace the user's extra claims.
     /// `client_id` defaults to [`DEFAULT_CLIENT_ID`], `scope` to [`DEFAULT_SCOPE`].
     pub fn issue_token(
         &self,
@@ -261,11 +518,20 @@ impl Server {
         client_id: Option<&str>,
         scope: Option<&str>,
     ) -> Result<Value> {
+        self.ensure_running()?;
         let client_id = client_id.unwrap_or(DEFAULT_CLIENT_ID);
         let scope = scope.unwrap_or(DEFAULT_SCOPE);
         if !claims.is_empty() {
-            self.upsert_user(username, claims)?;
+            self.upsert_user(&User {
+                username: username.to_string(),
+                claims,
+            })?;
         } else {
+            User {
+                username: username.to_string(),
+                claims: Map::new(),
+            }
+            .check()?;
             self.state.store.ensure_user(username)?;
         }
         let client = self
@@ -276,34 +542,45 @@ impl Server {
                 client_id: client_id.to_string(),
                 ..Client::default()
             });
+        // Its own grant, so a reused refresh token can revoke its chain.
+        let origin = format!("issued:{}", http::random_id(16));
         let grant = issue::Grant {
             client: &client,
             username: Some(username),
             scope,
             nonce: None,
             auth_time: crate::time::now(),
-            origin: None,
+            origin: Some(&origin),
         };
         issue::tokens(&self.state, &grant, true)
     }
 
-    /// Stop serving and wait for the server thread to end.
-    pub fn stop(mut self) {
-        self.shutdown_now();
-    }
-
-    fn shutdown_now(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
+    /// Stop serving and wait for the server thread to end. Safe to call
+    /// again (and from several threads): later calls do nothing.
+    pub fn stop(&self) {
+        let running = self.lock_running().take();
+        if let Some(Running { shutdown, thread }) = running {
+            let _ = shutdown.send(true);
             let _ = thread.join();
         }
+    }
+
+    fn ensure_running(&self) -> Result<()> {
+        if self.is_running() {
+            Ok(())
+        } else {
+            Err(Error::server("the fake server is stopped"))
+        }
+    }
+
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        // A panic while holding this lock left nothing half-written.
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.shutdown_now();
+        self.stop();
     }
 }

@@ -151,7 +151,7 @@ pub fn home(username: &str, clients: &[Client]) -> Response {
                 esc(&c.client_id),
                 esc(&c.redirect_uris.join(" ")),
                 esc(&c.scope),
-                if c.public { "public (PKCE)" } else { "confidential" }
+                if c.is_public() { "public (PKCE)" } else { "confidential" }
             )
         })
         .collect();
@@ -176,30 +176,20 @@ pub fn home(username: &str, clients: &[Client]) -> Response {
     layout("Home", Some(username), &body).into_response()
 }
 
-/// The registration form, with the original's defaults.
-pub fn create_client(username: &str, error: Option<&str>) -> Response {
+/// The registration form, with the original's defaults and its CSRF token.
+pub fn create_client(username: &str, csrf: &str, error: Option<&str>) -> Response {
     let error = error
         .map(|e| format!(r#"<div class="alert error">{}</div>"#, esc(e)))
         .unwrap_or_default();
-    let row = |id: &str, label: &str, value: &str, hint: &str| {
-        let full = if hint.is_empty() { "" } else { " full" };
-        format!(
-            r#"<div class="form-row{full}"><label for="{id}">{label}</label><input type="text" id="{id}" name="{id}" value="{value}">{hint}</div>"#,
-            hint = if hint.is_empty() {
-                String::new()
-            } else {
-                format!(r#"<span class="hint">{hint}</span>"#)
-            }
-        )
-    };
     let body = format!(
         r#"<section class="card medium">
 <h1>Create client registration</h1>
 <p class="muted">Register an application that may ask this server for tokens. The defaults are the seed demo's.</p>
 {error}
 <form method="post" action="/oauth/create-client">
+{csrf}
 <div class="form-grid">
-{name}{id}{secret}{uri}{redirect}{origins}{scope}{grants}{responses}{groups}
+{fields}
 <div class="form-row checkbox full"><label><input type="checkbox" name="public" value="true" checked> Public client</label>
 <span class="hint">Browser apps and CLIs: no client secret needed at the token endpoint, PKCE required.</span></div>
 </div>
@@ -207,43 +197,65 @@ pub fn create_client(username: &str, error: Option<&str>) -> Response {
 <button type="submit" class="btn btn-primary" id="submit">Submit</button></div>
 </form>
 </section>"#,
-        name = row("name", "Name", "test", ""),
-        id = row("client_id", "Client id", "test", ""),
-        secret = row(
+        fields = create_client_fields(),
+        csrf = hidden_fields(&[("csrf".to_string(), csrf.to_string())]),
+    );
+    layout("Create client", Some(username), &body).into_response()
+}
+
+/// The registration form's text fields, with their defaults, in order.
+fn create_client_fields() -> String {
+    [
+        form_row("name", "Name", "test", ""),
+        form_row("client_id", "Client id", "test", ""),
+        form_row(
             "client_secret",
             "Client secret",
             "test",
-            "Leave empty for a client without a secret."
+            "Leave empty for a client without a secret.",
         ),
-        uri = row("uri", "URI", "http://localhost:5001", ""),
-        redirect = row(
+        form_row("uri", "URI", "http://localhost:5001", ""),
+        form_row(
             "redirect_uris",
             "Redirect URIs",
             "http://localhost:5001",
-            "Space separated; matched exactly."
+            "Space separated; matched exactly.",
         ),
-        origins = row(
+        form_row(
             "allowed_origins",
             "Allowed origins",
             "http://localhost:5001",
-            "Space separated."
+            "Space separated.",
         ),
-        scope = row("scope", "Scope", "openid profile", ""),
-        grants = row(
+        form_row("scope", "Scope", "openid profile", ""),
+        form_row(
             "grant_types",
             "Grant types",
             "authorization_code",
-            "Space separated: authorization_code refresh_token client_credentials."
+            "Space separated: authorization_code refresh_token client_credentials.",
         ),
-        responses = row("response_types", "Response types", "code", ""),
-        groups = row(
+        form_row("response_types", "Response types", "code", ""),
+        form_row(
             "permission_groups",
             "Permission groups",
             "Group1 Group2 Group3",
-            "Space separated; put into access tokens."
+            "Space separated; put into access tokens.",
         ),
-    );
-    layout("Create client", Some(username), &body).into_response()
+    ]
+    .concat()
+}
+
+/// One labelled text input; a row with a hint spans the form's width.
+fn form_row(id: &str, label: &str, value: &str, hint: &str) -> String {
+    let full = if hint.is_empty() { "" } else { " full" };
+    format!(
+        r#"<div class="form-row{full}"><label for="{id}">{label}</label><input type="text" id="{id}" name="{id}" value="{value}">{hint}</div>"#,
+        hint = if hint.is_empty() {
+            String::new()
+        } else {
+            format!(r#"<span class="hint">{hint}</span>"#)
+        }
+    )
 }
 
 /// An error we must not redirect (unknown client, untrusted redirect URI: RFC 6749 4.1.2.1).

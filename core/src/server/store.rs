@@ -1,7 +1,9 @@
 //! The fake server's state in SQLite: users, clients, sessions, consents,
 //! authorization codes, refresh tokens and revocations. On disk it runs in
 //! WAL mode with `synchronous=FULL`, so whatever a response acknowledged
-//! survives a `kill -9`.
+//! survives a `kill -9`; its files are the owner's only (0600). Every
+//! collection is bounded: users and clients by a cap, sessions by a cap and a
+//! lifetime, the rest by their expiry ([`Store::purge`]).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -20,7 +22,8 @@ CREATE TABLE IF NOT EXISTS consents (username TEXT NOT NULL, client_id TEXT NOT 
   PRIMARY KEY (username, client_id));
 CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
   username TEXT NOT NULL, scope TEXT NOT NULL, nonce TEXT, code_challenge TEXT, code_challenge_method TEXT,
-  auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+  auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
+  redirect_uri_given INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS refresh_tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, username TEXT NOT NULL,
   scope TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
@@ -28,7 +31,18 @@ CREATE TABLE IF NOT EXISTS code_descendants (code TEXT NOT NULL, jti TEXT, refre
   expires_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS code_descendants_code ON code_descendants (code);
 CREATE INDEX IF NOT EXISTS code_descendants_refresh ON code_descendants (refresh_token);
+CREATE INDEX IF NOT EXISTS sessions_auth_time ON sessions (auth_time);
 ";
+
+/// The most users kept: anyone may sign up by signing in.
+pub const MAX_USERS: usize = 10_000;
+/// The most client registrations kept: anyone may register one (RFC 7591).
+pub const MAX_CLIENTS: usize = super::MAX_CLIENTS;
+/// The most sign-in sessions kept; past it, the oldest ends.
+pub const MAX_SESSIONS: usize = 10_000;
+/// How long a used or expired authorization code is remembered, so that a
+/// replay can still revoke what it gave (RFC 6749 4.1.2).
+const USED_CODE_MEMORY: i64 = 600;
 
 /// An authorization code and what it is bound to (RFC 6749 4.1.2, RFC 7636 4.4).
 #[derive(Debug, Clone)]
@@ -42,6 +56,9 @@ pub struct Code {
     pub code_challenge_method: Option<String>,
     pub auth_time: i64,
     pub expires_at: i64,
+    /// The authorization request named `redirect_uri`, so the token request
+    /// must too (RFC 6749 4.1.3).
+    pub redirect_uri_given: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +91,7 @@ impl Store {
     pub fn open(path: Option<&Path>) -> Result<Store> {
         let db = match path {
             Some(path) => {
+                create_private(path)?;
                 let db = Connection::open(path).map_err(|e| {
                     Error::server(format!("cannot open database {}: {e}", path.display()))
                 })?;
@@ -88,6 +106,15 @@ impl Store {
             None => Connection::open_in_memory().map_err(db_error)?,
         };
         db.execute_batch(SCHEMA).map_err(db_error)?;
+        migrate(&db).map_err(db_error)?;
+        if let Some(path) = path {
+            // The schema's writes made the WAL and shared-memory files.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.as_os_str().to_owned();
+                file.push(suffix);
+                restrict(Path::new(&file))?;
+            }
+        }
         Ok(Store { db: Mutex::new(db) })
     }
 
@@ -100,7 +127,7 @@ impl Store {
 
     pub fn upsert_user(&self, user: &User) -> Result<()> {
         let claims = Value::Object(user.claims.clone()).to_string();
-        self.with(|db| {
+        self.with_room("users", MAX_USERS, &user.username, |db| {
             db.execute(
                 "INSERT INTO users (username, claims) VALUES (?1, ?2)
                  ON CONFLICT(username) DO UPDATE SET claims = excluded.claims",
@@ -112,7 +139,7 @@ impl Store {
 
     /// Create the user if new; keep their claims if they exist.
     pub fn ensure_user(&self, username: &str) -> Result<User> {
-        self.with(|db| {
+        self.with_room("users", MAX_USERS, username, |db| {
             db.execute(
                 "INSERT OR IGNORE INTO users (username) VALUES (?1)",
                 params![username],
@@ -120,6 +147,44 @@ impl Store {
         })?;
         self.user(username)?
             .ok_or_else(|| Error::server("user vanished"))
+    }
+
+    /// Run `insert` unless it would add a row to a full `table` (`users` or
+    /// `clients`, keyed by `key`): then a clear error, and nothing written.
+    fn with_room(
+        &self,
+        table: &'static str,
+        cap: usize,
+        key: &str,
+        insert: impl FnOnce(&Connection) -> rusqlite::Result<usize>,
+    ) -> Result<()> {
+        let column = if table == "users" {
+            "username"
+        } else {
+            "client_id"
+        };
+        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        let exists: bool = db
+            .query_row(
+                &format!("SELECT 1 FROM {table} WHERE {column} = ?1"),
+                params![key],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db_error)?
+            .is_some();
+        if !exists {
+            let count: i64 = db
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(db_error)?;
+            if count as usize >= cap {
+                return Err(Error::invalid_argument(format!(
+                    "the fake server keeps at most {cap} {table}, and has them; delete some through the admin API"
+                )));
+            }
+        }
+        insert(&db).map_err(db_error)?;
+        Ok(())
     }
 
     pub fn user(&self, username: &str) -> Result<Option<User>> {
@@ -158,8 +223,10 @@ impl Store {
     // Clients
 
     pub fn upsert_client(&self, client: &Client) -> Result<()> {
-        let data = serde_json::to_string(client).map_err(|e| Error::server(e.to_string()))?;
-        self.with(|db| {
+        let mut client = client.clone();
+        client.normalize();
+        let data = serde_json::to_string(&client).map_err(|e| Error::server(e.to_string()))?;
+        self.with_room("clients", MAX_CLIENTS, &client.client_id, |db| {
             db.execute(
                 "INSERT INTO clients (client_id, data) VALUES (?1, ?2)
                  ON CONFLICT(client_id) DO UPDATE SET data = excluded.data",
@@ -178,7 +245,7 @@ impl Store {
             )
             .optional()
         })?;
-        Ok(data.and_then(|d| serde_json::from_str(&d).ok()))
+        Ok(data.and_then(|d| parse_client(&d)))
     }
 
     pub fn clients(&self) -> Result<Vec<Client>> {
@@ -187,10 +254,7 @@ impl Store {
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect()
         })?;
-        Ok(rows
-            .iter()
-            .filter_map(|d| serde_json::from_str(d).ok())
-            .collect())
+        Ok(rows.iter().filter_map(|d| parse_client(d)).collect())
     }
 
     pub fn delete_client(&self, client_id: &str) -> Result<bool> {
@@ -205,8 +269,17 @@ impl Store {
 
     // Login sessions and consents
 
+    /// A new sign-in; at [`MAX_SESSIONS`], the oldest ones end to make room.
     pub fn create_session(&self, id: &str, username: &str, auth_time: i64) -> Result<()> {
         self.with(|db| {
+            let count: i64 = db.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?;
+            let excess = count + 1 - MAX_SESSIONS as i64;
+            if excess > 0 {
+                db.execute(
+                    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY auth_time LIMIT ?1)",
+                    params![excess],
+                )?;
+            }
             db.execute(
                 "INSERT INTO sessions (id, username, auth_time) VALUES (?1, ?2, ?3)",
                 params![id, username, auth_time],
@@ -215,12 +288,13 @@ impl Store {
         Ok(())
     }
 
-    /// (username, auth_time) of a login session.
-    pub fn session(&self, id: &str) -> Result<Option<(String, i64)>> {
+    /// (username, auth_time) of a login session begun after `since`; an
+    /// older one has expired.
+    pub fn session(&self, id: &str, since: i64) -> Result<Option<(String, i64)>> {
         self.with(|db| {
             db.query_row(
-                "SELECT username, auth_time FROM sessions WHERE id = ?1",
-                params![id],
+                "SELECT username, auth_time FROM sessions WHERE id = ?1 AND auth_time > ?2",
+                params![id, since],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
@@ -262,7 +336,8 @@ impl Store {
         self.with(|db| {
             db.execute(
                 "INSERT INTO codes (code, client_id, redirect_uri, username, scope, nonce, code_challenge,
-                   code_challenge_method, auth_time, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                   code_challenge_method, auth_time, expires_at, redirect_uri_given)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     code,
                     c.client_id,
@@ -273,7 +348,8 @@ impl Store {
                     c.code_challenge,
                     c.code_challenge_method,
                     c.auth_time,
-                    c.expires_at
+                    c.expires_at,
+                    c.redirect_uri_given
                 ],
             )
         })?;
@@ -286,7 +362,8 @@ impl Store {
             let row = db
                 .query_row(
                     "UPDATE codes SET used = 1 WHERE code = ?1 AND used = 0 RETURNING client_id, redirect_uri,
-                       username, scope, nonce, code_challenge, code_challenge_method, auth_time, expires_at",
+                       username, scope, nonce, code_challenge, code_challenge_method, auth_time, expires_at,
+                       redirect_uri_given",
                     params![code],
                     |r| {
                         Ok(Code {
@@ -299,6 +376,7 @@ impl Store {
                             code_challenge_method: r.get(6)?,
                             auth_time: r.get(7)?,
                             expires_at: r.get(8)?,
+                            redirect_uri_given: r.get(9)?,
                         })
                     },
                 )
@@ -418,6 +496,31 @@ impl Store {
         Ok(())
     }
 
+    /// Forget what has expired: sessions older than `session_lifetime`,
+    /// codes (a while after their expiry), refresh tokens, revocations and
+    /// descent records. Returns how many rows went.
+    pub fn purge(&self, now: i64, session_lifetime: u64) -> Result<usize> {
+        let session_cutoff = now.saturating_sub(session_lifetime.min(i64::MAX as u64) as i64);
+        self.with(|db| {
+            Ok(db.execute(
+                "DELETE FROM sessions WHERE auth_time <= ?1",
+                params![session_cutoff],
+            )? + db.execute(
+                "DELETE FROM codes WHERE expires_at <= ?1",
+                params![now - USED_CODE_MEMORY],
+            )? + db.execute(
+                "DELETE FROM refresh_tokens WHERE expires_at <= ?1",
+                params![now],
+            )? + db.execute(
+                "DELETE FROM revoked_tokens WHERE expires_at <= ?1",
+                params![now],
+            )? + db.execute(
+                "DELETE FROM code_descendants WHERE expires_at <= ?1",
+                params![now],
+            )?)
+        })
+    }
+
     pub fn is_revoked(&self, jti: &str) -> Result<bool> {
         self.with(|db| {
             db.query_row(
@@ -431,9 +534,159 @@ impl Store {
     }
 }
 
+/// A stored client, normalized (rows written before normalization existed).
+fn parse_client(data: &str) -> Option<Client> {
+    let mut client: Client = serde_json::from_str(data).ok()?;
+    client.normalize();
+    Some(client)
+}
+
+/// Columns added since the first schema, for databases made before them.
+fn migrate(db: &Connection) -> rusqlite::Result<()> {
+    let has = |table: &str, column: &str| -> rusqlite::Result<bool> {
+        let mut stmt = db.prepare(&format!("PRAGMA table_info({table})"))?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        for name in names {
+            if name? == column {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    if !has("codes", "redirect_uri_given")? {
+        db.execute_batch(
+            "ALTER TABLE codes ADD COLUMN redirect_uri_given INTEGER NOT NULL DEFAULT 1",
+        )?;
+    }
+    Ok(())
+}
+
+/// Create the database file 0600 before SQLite does (which would use 0644
+/// less the umask, and give the WAL files the same).
+fn create_private(path: &Path) -> Result<()> {
+    if path.exists() {
+        return restrict(path);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => restrict(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => restrict(path),
+        Err(e) => Err(Error::io("create database", path, &e)),
+    }
+}
+
+/// Only the owner reads or writes it, whatever the umask was.
+fn restrict(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("restrict permissions of", path, &e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn parse_map(text: &str) -> Map<String, Value> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(store: &Store, table: &str) -> i64 {
+        store
+            .with(|db| db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)))
+            .unwrap()
+    }
+
+    /// What has expired leaves; what is live stays.
+    #[test]
+    fn purge_forgets_what_expired() {
+        let store = Store::open(None).unwrap();
+        let now = 1_000_000;
+        store.create_session("old", "a", now - 13 * 3600).unwrap();
+        store.create_session("new", "a", now - 60).unwrap();
+        let code = |expires_at| Code {
+            client_id: "c".into(),
+            redirect_uri: "https://a.example/cb".into(),
+            username: "a".into(),
+            scope: "openid".into(),
+            nonce: None,
+            code_challenge: None,
+            code_challenge_method: None,
+            auth_time: now,
+            expires_at,
+            redirect_uri_given: true,
+        };
+        store.insert_code("gone", &code(now - 3600)).unwrap();
+        store.insert_code("recent", &code(now - 10)).unwrap();
+        let refresh = |expires_at| RefreshToken {
+            client_id: "c".into(),
+            username: "a".into(),
+            scope: "openid".into(),
+            auth_time: now,
+            expires_at,
+            revoked: false,
+        };
+        store
+            .insert_refresh_token("r-old", &refresh(now - 1))
+            .unwrap();
+        store
+            .insert_refresh_token("r-live", &refresh(now + 60))
+            .unwrap();
+        store.revoke_jti("j-old", now - 1).unwrap();
+        store.revoke_jti("j-live", now + 60).unwrap();
+        store
+            .record_descendant("gone", "j-old", Some("r-old"), now - 1)
+            .unwrap();
+        store
+            .record_descendant("recent", "j-live", Some("r-live"), now + 60)
+            .unwrap();
+
+        assert_eq!(store.purge(now, 12 * 3600).unwrap(), 5);
+        assert!(store.session("old", 0).unwrap().is_none());
+        assert!(store.session("new", 0).unwrap().is_some());
+        assert_eq!(
+            count(&store, "codes"),
+            1,
+            "a used code is remembered a while for replays"
+        );
+        assert!(store.refresh_token("r-old").unwrap().is_none());
+        assert!(store.refresh_token("r-live").unwrap().is_some());
+        assert!(!store.is_revoked("j-old").unwrap());
+        assert!(store.is_revoked("j-live").unwrap());
+        assert_eq!(count(&store, "code_descendants"), 1);
+    }
+
+    /// A session older than the lifetime is no session, even before a purge.
+    #[test]
+    fn sessions_expire_and_are_capped() {
+        let store = Store::open(None).unwrap();
+        store.create_session("s", "a", 100).unwrap();
+        assert!(store.session("s", 99).unwrap().is_some());
+        assert!(store.session("s", 100).unwrap().is_none());
+        for i in 0..MAX_SESSIONS + 5 {
+            store
+                .create_session(&format!("x{i}"), "a", 200 + i as i64)
+                .unwrap();
+        }
+        assert_eq!(count(&store, "sessions") as usize, MAX_SESSIONS);
+        assert!(store.session("s", 0).unwrap().is_none(), "the oldest ended");
+        assert!(store
+            .session(&format!("x{}", MAX_SESSIONS + 4), 0)
+            .unwrap()
+            .is_some());
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use super::config::Client;
 use super::http::{self, json_ok, OAuthError, Params};
 use super::issue::{self, Grant};
-use super::store::Redeemed;
+use super::store::{Code, Redeemed};
 use super::State;
 use crate::time;
 
@@ -63,7 +63,9 @@ fn authenticate(
             basic,
         ));
     };
-    match (secret, &client.client_secret) {
+    // An empty secret is no secret: never "authenticate with an empty password".
+    let secret = secret.filter(|s| !s.is_empty());
+    match (secret, client.secret()) {
         (Some(given), Some(expected)) => {
             if constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes())
                 .is_err()
@@ -79,7 +81,7 @@ fn authenticate(
             "this client has no secret; authenticate with none and PKCE",
             basic,
         )),
-        (None, _) if client.public => Ok(Some((client, Auth::Public))),
+        (None, _) if client.is_public() => Ok(Some((client, Auth::Public))),
         (None, _) => Err(OAuthError::invalid_client(
             "client authentication required",
             basic,
@@ -92,26 +94,23 @@ pub async fn token(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| -> Result<Response, OAuthError> {
-        let params = params(&headers, body)?;
-        let client = authenticate(&state, &headers, &params)?;
-        let grant_type = params.require("grant_type")?;
-        let body = match grant_type {
-            "authorization_code" => authorization_code(&state, &params, client)?,
-            "refresh_token" => refresh_token(&state, &params, client)?,
-            "client_credentials" => client_credentials(&state, &params, client)?,
-            other => {
-                return Err(OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unsupported_grant_type",
-                    format!("grant_type {other} is not supported"),
-                ))
-            }
-        };
-        Ok(json_ok(StatusCode::OK, body))
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, OAuthError> {
+    let params = params(&headers, body)?;
+    let client = authenticate(&state, &headers, &params)?;
+    let grant_type = params.require("grant_type")?;
+    let body = match grant_type {
+        "authorization_code" => authorization_code(&state, &params, client)?,
+        "refresh_token" => refresh_token(&state, &params, client)?,
+        "client_credentials" => client_credentials(&state, &params, client)?,
+        other => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("grant_type {other} is not supported"),
+            ))
+        }
+    };
+    Ok(json_ok(StatusCode::OK, body))
 }
 
 fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
@@ -140,7 +139,7 @@ fn bound_client(
         // No client named: the original browser script sent only the code.
         // Allowed for public clients only, whose id is no secret anyway.
         None => match state.store.client(owner)? {
-            Some(client) if client.public => Ok(client),
+            Some(client) if client.is_public() => Ok(client),
             _ => Err(OAuthError::invalid_client(
                 "client authentication required",
                 false,
@@ -156,6 +155,24 @@ fn authorization_code(
     caller: Option<(Client, Auth)>,
 ) -> Result<Value, OAuthError> {
     let code_text = params.require("code")?;
+    let code = redeem_code(state, code_text)?;
+    let client = bound_client(state, caller, &code.client_id, "authorization code")?;
+    ensure_grant(&client, "authorization_code")?;
+    check_redirect_uri(params, &code)?;
+    verify_pkce(&code, params.get("code_verifier")?)?;
+    let grant = Grant {
+        client: &client,
+        username: Some(&code.username),
+        scope: &code.scope,
+        nonce: code.nonce.as_deref(),
+        auth_time: code.auth_time,
+        origin: Some(code_text),
+    };
+    Ok(issue::tokens(state, &grant, true)?)
+}
+
+/// The code, once and unexpired; a replay revokes what it gave (RFC 6749 4.1.2).
+fn redeem_code(state: &State, code_text: &str) -> Result<Code, OAuthError> {
     let code = match state.store.redeem_code(code_text)? {
         Redeemed::Fresh(code) => code,
         Redeemed::AlreadyUsed => {
@@ -170,9 +187,19 @@ fn authorization_code(
     if time::now() >= code.expires_at {
         return Err(OAuthError::invalid_grant("authorization code expired"));
     }
-    let client = bound_client(state, caller, &code.client_id, "authorization code")?;
-    ensure_grant(&client, "authorization_code")?;
-    if let Some(uri) = params.get("redirect_uri")? {
+    Ok(code)
+}
+
+/// `redirect_uri` is required when the authorization request had one, and
+/// must then be the same (RFC 6749 4.1.3).
+fn check_redirect_uri(params: &Params, code: &Code) -> Result<(), OAuthError> {
+    let sent = params.get("redirect_uri")?;
+    if sent.is_none() && code.redirect_uri_given {
+        return Err(OAuthError::invalid_grant(
+            "missing redirect_uri: the authorization request had one, so the token request must repeat it (RFC 6749 4.1.3)",
+        ));
+    }
+    if let Some(uri) = sent {
         let probe = Client {
             redirect_uris: vec![code.redirect_uri.clone()],
             ..Client::default()
@@ -183,7 +210,11 @@ fn authorization_code(
             ));
         }
     }
-    let verifier = params.get("code_verifier")?;
+    Ok(())
+}
+
+/// The verifier must match the code's challenge, and come only with one (RFC 7636 4.6).
+fn verify_pkce(code: &Code, verifier: Option<&str>) -> Result<(), OAuthError> {
     match (&code.code_challenge, verifier) {
         (Some(challenge), Some(verifier)) => {
             let computed = match code.code_challenge_method.as_deref() {
@@ -199,28 +230,16 @@ fn authorization_code(
                     "PKCE verification failed: code_verifier does not match code_challenge",
                 ));
             }
+            Ok(())
         }
-        (Some(_), None) => {
-            return Err(OAuthError::invalid_grant(
-                "missing code_verifier (PKCE was used to get this code)",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(OAuthError::invalid_grant(
-                "code_verifier sent, but no code_challenge was",
-            ))
-        }
-        (None, None) => {}
+        (Some(_), None) => Err(OAuthError::invalid_grant(
+            "missing code_verifier (PKCE was used to get this code)",
+        )),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent, but no code_challenge was",
+        )),
+        (None, None) => Ok(()),
     }
-    let grant = Grant {
-        client: &client,
-        username: Some(&code.username),
-        scope: &code.scope,
-        nonce: code.nonce.as_deref(),
-        auth_time: code.auth_time,
-        origin: Some(code_text),
-    };
-    Ok(issue::tokens(state, &grant, true)?)
 }
 
 /// RFC 6749 6, with rotation: each refresh token works once.
@@ -234,9 +253,7 @@ fn refresh_token(
         return Err(OAuthError::invalid_grant("unknown refresh token"));
     };
     if stored.revoked {
-        return Err(OAuthError::invalid_grant(
-            "refresh token was revoked or already used",
-        ));
+        return Err(reused(state, token)?);
     }
     if time::now() >= stored.expires_at {
         return Err(OAuthError::invalid_grant("refresh token expired"));
@@ -246,9 +263,7 @@ fn refresh_token(
     let scope = narrow_scope(params, &stored.scope, "was not granted")?
         .unwrap_or_else(|| stored.scope.clone());
     if !state.store.revoke_refresh_token(token)? {
-        return Err(OAuthError::invalid_grant(
-            "refresh token was revoked or already used",
-        ));
+        return Err(reused(state, token)?);
     }
     // The new tokens descend from the same authorization code as the old.
     let origin = state.store.code_of_refresh_token(token)?;
@@ -261,6 +276,18 @@ fn refresh_token(
         origin: origin.as_deref(),
     };
     Ok(issue::tokens(state, &grant, true)?)
+}
+
+/// A refresh token used again after rotation (or revocation): whoever holds
+/// it, the chain it belongs to may be stolen, so every token of the chain is
+/// revoked (RFC 9700 4.14.2), the legitimate holder's current one included.
+fn reused(state: &State, token: &str) -> Result<OAuthError, OAuthError> {
+    if let Some(origin) = state.store.code_of_refresh_token(token)? {
+        state.store.revoke_descendants(&origin)?;
+    }
+    Ok(OAuthError::invalid_grant(
+        "refresh token was revoked or already used; its chain is revoked",
+    ))
 }
 
 /// The `scope` parameter, which may only narrow what is allowed (RFC 6749 3.3, 6).
@@ -318,12 +345,16 @@ fn client_credentials(
     Ok(issue::tokens(state, &grant, false)?)
 }
 
-/// Validate one of our own access tokens: signature, issuer, expiry, revocation.
+/// Validate one of our own access tokens: signature, issuer, expiry,
+/// revocation, and that it is an access token (an id_token is not).
 fn access_claims(state: &State, token: &str) -> Result<Map<String, Value>, OAuthError> {
     let claims = state
         .toolkit
         .validate(Some(token))
         .map_err(|e| OAuthError::invalid_token(e.message()))?;
+    if claims.get("typ").and_then(Value::as_str) != Some("Bearer") {
+        return Err(OAuthError::invalid_token("not an access token"));
+    }
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
         if state.store.is_revoked(jti)? {
             return Err(OAuthError::invalid_token("token was revoked"));
@@ -338,44 +369,41 @@ pub async fn userinfo(
     method: Method,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| -> Result<Response, OAuthError> {
-        let form;
-        let token = match http::bearer_token(&headers) {
-            Some(token) => token,
-            // RFC 6750 2.2: a form-encoded body parameter, on POST only.
-            None if method == Method::POST => {
-                form = params(&headers, body)?;
-                form.get("access_token")?
-                    .ok_or_else(|| OAuthError::invalid_token("missing bearer token"))?
-            }
-            None => {
-                let mut e = OAuthError::invalid_token("missing bearer token");
-                e.www_authenticate = Some("Bearer realm=\"oatk\"".into());
-                return Err(e);
-            }
-        };
-        let claims = access_claims(&state, token)?;
-        let username = claims
-            .get("username")
-            .and_then(Value::as_str)
-            .ok_or_else(|| OAuthError::invalid_token("token was issued to a client, not a user"))?;
-        let user = state
-            .store
-            .user(username)?
-            .map(|u| u.claims)
-            .unwrap_or_default();
-        let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
-        let mut info = Map::new();
-        info.insert("sub".into(), issue::subject(username).into());
-        info.insert("username".into(), username.into());
-        info.extend(issue::profile_claims(username, &user, scope));
-        for (name, value) in user {
-            info.entry(name).or_insert(value);
+) -> Result<Response, OAuthError> {
+    let form;
+    let token = match http::bearer_token(&headers) {
+        Some(token) => token,
+        // RFC 6750 2.2: a form-encoded body parameter, on POST only.
+        None if method == Method::POST => {
+            form = params(&headers, body)?;
+            form.get("access_token")?
+                .ok_or_else(|| OAuthError::invalid_token("missing bearer token"))?
         }
-        Ok(json_ok(StatusCode::OK, Value::Object(info)))
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+        None => {
+            let mut e = OAuthError::invalid_token("missing bearer token");
+            e.www_authenticate = Some("Bearer realm=\"oatk\"".into());
+            return Err(e);
+        }
+    };
+    let claims = access_claims(&state, token)?;
+    let username = claims
+        .get("username")
+        .and_then(Value::as_str)
+        .ok_or_else(|| OAuthError::invalid_token("token was issued to a client, not a user"))?;
+    let user = state
+        .store
+        .user(username)?
+        .map(|u| u.claims)
+        .unwrap_or_default();
+    let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    let mut info = Map::new();
+    info.insert("sub".into(), issue::subject(username).into());
+    info.insert("username".into(), username.into());
+    info.extend(issue::profile_claims(username, &user, scope));
+    for (name, value) in user {
+        info.entry(name).or_insert(value);
+    }
+    Ok(json_ok(StatusCode::OK, Value::Object(info)))
 }
 
 /// The caller of introspection or revocation: a registered client.
@@ -389,52 +417,61 @@ fn require_client(
         .ok_or_else(|| OAuthError::invalid_client("client authentication required", false))
 }
 
-/// `POST /oauth/introspect` (RFC 7662 2).
+/// `POST /oauth/introspect` (RFC 7662 2): for a confidential client, about
+/// its own access and refresh tokens; anything else is `{"active": false}`.
 pub async fn introspect(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| -> Result<Response, OAuthError> {
-        let params = params(&headers, body)?;
-        require_client(&state, &headers, &params)?;
-        let token = params.require("token")?;
-        if let Ok(claims) = access_claims(&state, token) {
-            let mut body = Map::new();
-            body.insert("active".into(), true.into());
-            body.insert("token_type".into(), "Bearer".into());
-            for name in [
-                "scope",
-                "client_id",
-                "username",
-                "sub",
-                "aud",
-                "iss",
-                "exp",
-                "iat",
-                "nbf",
-                "jti",
-            ] {
-                if let Some(v) = claims.get(name) {
-                    body.insert(name.into(), v.clone());
-                }
-            }
-            return Ok(json_ok(StatusCode::OK, Value::Object(body)));
+) -> Result<Response, OAuthError> {
+    let params = params(&headers, body)?;
+    let caller = match authenticate(&state, &headers, &params)? {
+        Some((client, Auth::Secret)) => client,
+        _ => {
+            return Err(OAuthError::invalid_client(
+                "introspection needs client authentication with a secret (RFC 7662 2.1)",
+                http::basic_credentials(&headers).is_some(),
+            ))
         }
-        if let Some(rt) = state.store.refresh_token(token)? {
-            if !rt.revoked && time::now() < rt.expires_at {
-                return Ok(json_ok(
-                    StatusCode::OK,
-                    json!({"active": true, "token_type": "refresh_token", "client_id": rt.client_id,
-                           "username": rt.username, "sub": issue::subject(&rt.username), "scope": rt.scope,
-                           "exp": rt.expires_at, "iss": state.issuer}),
-                ));
+    };
+    let token = params.require("token")?;
+    let owned = |claims: &Map<String, Value>| {
+        claims.get("client_id").and_then(Value::as_str) == Some(caller.client_id.as_str())
+    };
+    if let Some(claims) = access_claims(&state, token).ok().filter(owned) {
+        let mut body = Map::new();
+        body.insert("active".into(), true.into());
+        body.insert("token_type".into(), "Bearer".into());
+        for name in [
+            "scope",
+            "client_id",
+            "username",
+            "sub",
+            "aud",
+            "iss",
+            "exp",
+            "iat",
+            "nbf",
+            "jti",
+        ] {
+            if let Some(v) = claims.get(name) {
+                body.insert(name.into(), v.clone());
             }
         }
-        // RFC 7662 2.2: nothing else about a token that is not active.
-        Ok(json_ok(StatusCode::OK, json!({"active": false})))
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+        return Ok(json_ok(StatusCode::OK, Value::Object(body)));
+    }
+    if let Some(rt) = state.store.refresh_token(token)? {
+        if !rt.revoked && time::now() < rt.expires_at && rt.client_id == caller.client_id {
+            return Ok(json_ok(
+                StatusCode::OK,
+                json!({"active": true, "token_type": "refresh_token", "client_id": rt.client_id,
+                       "username": rt.username, "sub": issue::subject(&rt.username), "scope": rt.scope,
+                       "exp": rt.expires_at, "iss": state.issuer}),
+            ));
+        }
+    }
+    // RFC 7662 2.2: nothing else about a token that is not active.
+    Ok(json_ok(StatusCode::OK, json!({"active": false})))
 }
 
 /// `POST /oauth/revoke` (RFC 7009 2). Unknown tokens also get 200 (2.2).
@@ -442,28 +479,25 @@ pub async fn revoke(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let result = (|| -> Result<Response, OAuthError> {
-        let params = params(&headers, body)?;
-        let client = require_client(&state, &headers, &params)?;
-        let token = params.require("token")?;
-        if let Some(rt) = state.store.refresh_token(token)? {
-            if rt.client_id == client.client_id {
-                state.store.revoke_refresh_token(token)?;
-            }
-        } else if let Ok(claims) = access_claims(&state, token) {
-            let owner = claims
-                .get("client_id")
-                .or(claims.get("aud"))
-                .and_then(Value::as_str);
-            if let (Some(jti), Some(owner)) = (claims.get("jti").and_then(Value::as_str), owner) {
-                if owner == client.client_id {
-                    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-                    state.store.revoke_jti(jti, exp)?;
-                }
+) -> Result<Response, OAuthError> {
+    let params = params(&headers, body)?;
+    let client = require_client(&state, &headers, &params)?;
+    let token = params.require("token")?;
+    if let Some(rt) = state.store.refresh_token(token)? {
+        if rt.client_id == client.client_id {
+            state.store.revoke_refresh_token(token)?;
+        }
+    } else if let Ok(claims) = access_claims(&state, token) {
+        let owner = claims
+            .get("client_id")
+            .or(claims.get("aud"))
+            .and_then(Value::as_str);
+        if let (Some(jti), Some(owner)) = (claims.get("jti").and_then(Value::as_str), owner) {
+            if owner == client.client_id {
+                let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+                state.store.revoke_jti(jti, exp)?;
             }
         }
-        Ok((StatusCode::OK, http::no_store()).into_response())
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+    }
+    Ok((StatusCode::OK, http::no_store()).into_response())
 }

@@ -64,6 +64,11 @@ func (e *Error) Is(target error) bool {
 	return ok && s == e.Status
 }
 
+// invalidArgument is the error for a Go value that cannot cross into C.
+func invalidArgument(message string) error {
+	return &Error{Status: ErrInvalidArgument, Code: ErrInvalidArgument.Code(), Message: message}
+}
+
 // errorFrom turns a status and the message copied in the same cgo call into
 // an error (nil for OATK_OK), and frees the copy.
 func errorFrom(status C.oatk_status, msg *C.char) error {

@@ -34,6 +34,9 @@ static inline oatk_status go_oatk_claims(oatk_toolkit *t, const char *a, char **
 static inline oatk_status go_oatk_with_leeway(oatk_toolkit *t, uint64_t s, char **msg) { GO_OATK(oatk_with_leeway(t, s)); }
 static inline oatk_status go_oatk_with_now(oatk_toolkit *t, int64_t s, char **msg) { GO_OATK(oatk_with_now(t, s)); }
 static inline oatk_status go_oatk_with_require_exp(oatk_toolkit *t, bool r, char **msg) { GO_OATK(oatk_with_require_exp(t, r)); }
+static inline oatk_status go_oatk_with_cache(oatk_toolkit *t, size_t n, char **msg) { GO_OATK(oatk_with_cache(t, n)); }
+static inline oatk_status go_oatk_accept_any_audience(oatk_toolkit *t, char **msg) { GO_OATK(oatk_accept_any_audience(t)); }
+static inline oatk_status go_oatk_accept_any_issuer(oatk_toolkit *t, char **msg) { GO_OATK(oatk_accept_any_issuer(t)); }
 static inline oatk_status go_oatk_token(const oatk_toolkit *t, char **out, char **msg) { GO_OATK(oatk_token(t, out)); }
 static inline oatk_status go_oatk_mint(const oatk_toolkit *t, const char *c, char **out, char **msg) { GO_OATK(oatk_mint(t, c, out)); }
 static inline oatk_status go_oatk_jwks(const oatk_toolkit *t, char **out, char **msg) { GO_OATK(oatk_jwks(t, out)); }
@@ -60,6 +63,12 @@ static inline oatk_status go_oatk_server_start_with(const oatk_toolkit *t, const
 static inline oatk_status go_oatk_server_issue_token(const oatk_server *s, const char *user, const char *claims,
                                                      const char *client, const char *scope, char **out, char **msg) {
   GO_OATK(oatk_server_issue_token(s, user, claims, client, scope, out));
+}
+static inline oatk_status go_oatk_server_upsert_user(const oatk_server *s, const char *json, char **msg) {
+  GO_OATK(oatk_server_upsert_user(s, json));
+}
+static inline oatk_status go_oatk_server_upsert_client(const oatk_server *s, const char *json, char **msg) {
+  GO_OATK(oatk_server_upsert_client(s, json));
 }
 
 #endif

@@ -6,10 +6,11 @@
 // decision, messages) lives in the Rust core; this package converts Go values
 // to and from liboatk's and adds the net/http glue.
 //
-// Resources are released explicitly: call Close on every Toolkit and Server
-// (there are no finalizers). A Toolkit is safe for concurrent use: minting,
-// validation and Protect run in parallel; the With*/UsingProvider/SetClaims
-// setters take an exclusive lock.
+// Resources are released explicitly: call Close on every Toolkit (there is
+// no finalizer) and every Server (Close stops it; its small handle is left
+// to the garbage collector, so calls after Close get core's ErrServer). A
+// Toolkit is safe for concurrent use: minting, validation and Protect run in
+// parallel; the With*/UsingProvider/SetClaims setters take an exclusive lock.
 //
 // Build: liboatk must be findable by the C compiler and linker, e.g.
 //
@@ -67,7 +68,7 @@ func (t *Toolkit) Close() error {
 // cstring converts a Go string argument; a NUL byte cannot cross into C.
 func cstring(name, s string) (*C.char, error) {
 	if strings.IndexByte(s, 0) >= 0 {
-		return nil, &Error{Status: ErrInvalidArgument, Code: ErrInvalidArgument.Code(), Message: name + " contains a NUL byte"}
+		return nil, invalidArgument(name + " contains a NUL byte")
 	}
 	return C.CString(s), nil
 }
@@ -90,7 +91,7 @@ func jsonArg(name string, claims Claims) (*C.char, error) {
 	}
 	text, err := json.Marshal(claims)
 	if err != nil {
-		return nil, &Error{Status: ErrInvalidArgument, Code: ErrInvalidArgument.Code(), Message: name + ": " + err.Error()}
+		return nil, invalidArgument(name + ": " + err.Error())
 	}
 	return cstring(name, string(text))
 }
@@ -195,6 +196,39 @@ func (t *Toolkit) RequireExp(require bool) error {
 	defer t.mu.Unlock()
 	var msg *C.char
 	return errorFrom(C.go_oatk_with_require_exp(t.ptr, C.bool(require), &msg), msg)
+}
+
+// WithCache remembers up to n verified tokens, so validating the same token
+// again skips the signature check (exp, nbf, aud and iss are still checked
+// every time; new keys invalidate it). 0 turns the cache off (the default).
+func (t *Toolkit) WithCache(n int) error {
+	if n < 0 {
+		return invalidArgument("cache capacity must not be negative")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var msg *C.char
+	return errorFrom(C.go_oatk_with_cache(t.ptr, C.size_t(n), &msg), msg)
+}
+
+// AcceptAnyAudience waives the audience check UsingProvider otherwise
+// requires: tokens the provider issued to any of its clients are accepted.
+// Without it or WithClientID, validating with a provider fails with
+// ErrInvalidArgument saying what to configure.
+func (t *Toolkit) AcceptAnyAudience() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var msg *C.char
+	return errorFrom(C.go_oatk_accept_any_audience(t.ptr, &msg), msg)
+}
+
+// AcceptAnyIssuer waives the issuer a provider given as a bare JWKS URL
+// otherwise requires (WithIssuer).
+func (t *Toolkit) AcceptAnyIssuer() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var msg *C.char
+	return errorFrom(C.go_oatk_accept_any_issuer(t.ptr, &msg), msg)
 }
 
 // SetClaims sets the claims Token mints.
@@ -329,7 +363,7 @@ func GenerateKey(alg string) (privatePEM, publicPEM string, err error) {
 	return takeString(priv), takeString(pub), nil
 }
 
-// Version is liboatk's version, e.g. "0.1.0".
+// Version is liboatk's version, e.g. "0.3.0".
 func Version() string {
 	return C.GoString(C.oatk_version())
 }

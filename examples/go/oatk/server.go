@@ -7,7 +7,7 @@ import "C"
 
 import (
 	"encoding/json"
-	"sync"
+	"runtime"
 )
 
 // ServerOptions says how to start the fake server. The zero value means:
@@ -23,13 +23,17 @@ type ServerOptions struct {
 }
 
 // Server is the fake OAuth2 / OpenID Connect server running in this process.
-// Stop it with Close.
+// Stop it with Close. It is safe for concurrent use, Close included: after
+// Close, IssueToken and Upsert* fail with ErrServer ("the fake server is
+// stopped"), as in Python and Node, and its URL, issuer and keys stay
+// readable. The small handle left after Close is released by the garbage
+// collector (which also stops a server nobody closed).
 type Server struct {
-	mu     sync.RWMutex
-	ptr    *C.oatk_server
-	url    string
-	issuer string
-	jwks   string
+	ptr          *C.oatk_server
+	url          string
+	issuer       string
+	discoveryURL string
+	jwks         string
 }
 
 // StartServer starts the fake server and returns once it listens. With a
@@ -75,7 +79,7 @@ func StartServer(t *Toolkit, opts ServerOptions) (*Server, error) {
 		defer t.mu.RUnlock()
 		toolkit = t.ptr
 		if toolkit == nil {
-			return nil, &Error{Status: ErrInvalidArgument, Code: ErrInvalidArgument.Code(), Message: "toolkit is closed"}
+			return nil, invalidArgument("toolkit is closed")
 		}
 	}
 	var ptr *C.oatk_server
@@ -83,12 +87,15 @@ func StartServer(t *Toolkit, opts ServerOptions) (*Server, error) {
 	if err := errorFrom(C.go_oatk_server_start_with(toolkit, &copts, &ptr, &msg), msg); err != nil {
 		return nil, err
 	}
-	return &Server{
-		ptr:    ptr,
-		url:    C.GoString(C.oatk_server_url(ptr)),
-		issuer: C.GoString(C.oatk_server_issuer(ptr)),
-		jwks:   C.GoString(C.oatk_server_jwks(ptr)),
-	}, nil
+	s := &Server{
+		ptr:          ptr,
+		url:          C.GoString(C.oatk_server_url(ptr)),
+		issuer:       C.GoString(C.oatk_server_issuer(ptr)),
+		discoveryURL: C.GoString(C.oatk_server_discovery_url(ptr)),
+		jwks:         C.GoString(C.oatk_server_jwks(ptr)),
+	}
+	runtime.SetFinalizer(s, func(s *Server) { C.oatk_server_stop(s.ptr) })
+	return s, nil
 }
 
 // URL is where it listens, e.g. "http://localhost:39321".
@@ -96,6 +103,11 @@ func (s *Server) URL() string { return s.url }
 
 // Issuer is the iss of its tokens.
 func (s *Server) Issuer() string { return s.issuer }
+
+// DiscoveryURL is its OpenID Connect discovery document, e.g.
+// "http://localhost:39321/.well-known/openid-configuration": what to give
+// Toolkit.UsingProvider or any OIDC client library.
+func (s *Server) DiscoveryURL() string { return s.discoveryURL }
 
 // JWKS is the key set it publishes at /oauth/certs.
 func (s *Server) JWKS() string { return s.jwks }
@@ -126,22 +138,58 @@ func (s *Server) IssueToken(username string, claims Claims, clientID, scope stri
 		args = append(args, p)
 		cclaims = p
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var out, msg *C.char
-	if err := errorFrom(C.go_oatk_server_issue_token(s.ptr, args[0], cclaims, args[1], args[2], &out, &msg), msg); err != nil {
+	err := errorFrom(C.go_oatk_server_issue_token(s.ptr, args[0], cclaims, args[1], args[2], &out, &msg), msg)
+	runtime.KeepAlive(s)
+	if err != nil {
 		return nil, err
 	}
 	var response map[string]any
-	err := json.Unmarshal([]byte(takeString(out)), &response)
+	err = json.Unmarshal([]byte(takeString(out)), &response)
 	return response, err
+}
+
+// UpsertUser adds or replaces a user and the extra claims of their tokens
+// (nil: none), checked as the server's admin API checks users.
+func (s *Server) UpsertUser(username string, claims Claims) error {
+	if claims == nil {
+		claims = Claims{}
+	}
+	return s.upsert("user", map[string]any{"username": username, "claims": claims},
+		func(p *C.oatk_server, j *C.char, m **C.char) C.oatk_status {
+			return C.go_oatk_server_upsert_user(p, j, m)
+		})
+}
+
+// UpsertClient adds or replaces a client registration with the config file's
+// fields (client_id, client_secret, redirect_uris, grant_types, scope...),
+// checked as the server's admin API checks clients.
+func (s *Server) UpsertClient(client map[string]any) error {
+	return s.upsert("client", client,
+		func(p *C.oatk_server, j *C.char, m **C.char) C.oatk_status {
+			return C.go_oatk_server_upsert_client(p, j, m)
+		})
+}
+
+func (s *Server) upsert(name string, value map[string]any, f func(*C.oatk_server, *C.char, **C.char) C.oatk_status) error {
+	text, err := json.Marshal(value)
+	if err != nil {
+		return invalidArgument(name + ": " + err.Error())
+	}
+	arg, err := cstring(name, string(text))
+	if err != nil {
+		return err
+	}
+	defer free(arg)
+	var msg *C.char
+	err = errorFrom(f(s.ptr, arg, &msg), msg)
+	runtime.KeepAlive(s)
+	return err
 }
 
 // Close stops the server and waits for it. Closing twice is a no-op.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	C.oatk_server_stop(s.ptr)
-	s.ptr = nil
+	C.oatk_server_shutdown(s.ptr)
+	runtime.KeepAlive(s)
 	return nil
 }

@@ -1,0 +1,139 @@
+//! Route protection: core's `guard::check` and `guard::predicate` as plain
+//! decision objects, which express.js (or any framework) sends as they are.
+
+use napi::bindgen_prelude::{Env, Result};
+use napi_derive::napi;
+use oatk::guard::{Decision, Denial, Predicate};
+use oatk::Claims;
+use serde_json::{Map, Value};
+
+use crate::errors::{error_code, run, Failure};
+use crate::toolkit::{read, OAuthToolkit, Shared};
+
+/// The outcome of `RouteGuard.check`: allowed with the validated claims, or
+/// denied with the HTTP status, body and `WWW-Authenticate` value to send.
+#[napi(object)]
+pub struct GuardDecision {
+    /// True when the request may go on; `claims` then holds the token's claims.
+    pub allow: bool,
+    pub claims: Option<Map<String, Value>>,
+    /// 401 (no or invalid token) or 403 (claims not satisfied) when denied.
+    pub status: Option<u16>,
+    /// The response body when denied, e.g. `Missing Authorization`.
+    pub body: Option<String>,
+    /// The `WWW-Authenticate` header value (RFC 6750 3), when there is one.
+    pub www_authenticate: Option<String>,
+    /// The `ERR_OATK_*` code of the reason, when there is one.
+    pub code: Option<String>,
+}
+
+impl From<Decision> for GuardDecision {
+    fn from(decision: Decision) -> GuardDecision {
+        match decision {
+            Decision::Allow(claims) => GuardDecision::allowed(Some(claims)),
+            Decision::Deny(denial) => denial.into(),
+        }
+    }
+}
+
+impl GuardDecision {
+    fn allowed(claims: Option<Claims>) -> GuardDecision {
+        GuardDecision {
+            allow: true,
+            claims,
+            status: None,
+            body: None,
+            www_authenticate: None,
+            code: None,
+        }
+    }
+
+    /// Core's predicate decision as a whole decision object.
+    fn of_predicate(claim: &str, outcome: Predicate) -> GuardDecision {
+        oatk::guard::predicate(claim, outcome)
+            .map_or_else(|| GuardDecision::allowed(None), GuardDecision::from)
+    }
+}
+
+impl From<Denial> for GuardDecision {
+    fn from(denial: Denial) -> GuardDecision {
+        GuardDecision {
+            allow: false,
+            claims: None,
+            status: Some(denial.status),
+            body: Some(denial.body),
+            www_authenticate: denial.www_authenticate,
+            code: denial.kind.map(error_code),
+        }
+    }
+}
+
+/// Decides on requests for one route: the core's `guard::check`, the same
+/// rule as the Flask decorator and the Go middleware. Framework-neutral: pass
+/// the `Authorization` header value, send the denial it returns.
+#[napi]
+pub struct RouteGuard {
+    toolkit: Shared,
+    required: Claims,
+}
+
+#[napi]
+impl RouteGuard {
+    /// Decide on a request from its `Authorization` header value. Throws an
+    /// `OatkError` only for setup failures (no key configured, provider down).
+    #[napi(catch_unwind)]
+    pub fn check(&self, env: Env, authorization: Option<String>) -> Result<GuardDecision> {
+        run(&env, || {
+            let toolkit = read(&self.toolkit);
+            oatk::guard::check(&toolkit, authorization.as_deref(), &self.required)
+                .map(GuardDecision::from)
+                .map_err(Failure::from)
+        })
+    }
+}
+
+#[napi]
+impl OAuthToolkit {
+    /// A route guard for these required claims (see `RouteGuard`); the
+    /// Express middleware is built on it.
+    #[napi(catch_unwind)]
+    pub fn guard(&self, required: Option<Map<String, Value>>) -> RouteGuard {
+        RouteGuard {
+            toolkit: self.inner.clone(),
+            required: required.unwrap_or_default(),
+        }
+    }
+}
+
+/// The decision for a predicate (a function given as a required claim's
+/// value), from what it made of the token: `absent` (the claim is missing,
+/// the predicate was not called), `accepted` (truthy), `refused` (falsy) or
+/// `raised` (it threw, or its promise rejected). `null` when the request may
+/// go on; otherwise the 403 to send. The rule is core's, the same in Flask,
+/// FastAPI and Express.
+#[napi(
+    catch_unwind,
+    ts_args_type = "claim: string, outcome: 'absent' | 'accepted' | 'refused' | 'raised'"
+)]
+pub fn predicate_denial(env: Env, claim: String, outcome: String) -> Result<Option<GuardDecision>> {
+    run(&env, || {
+        let outcome = Predicate::from_name(&outcome).ok_or_else(|| {
+            Failure::invalid_argument(format!("unknown predicate outcome {outcome:?}"))
+        })?;
+        Ok(oatk::guard::predicate(&claim, outcome).map(GuardDecision::from))
+    })
+}
+
+/// The 403 denial for a claim that a predicate needs but the token lacks:
+/// `predicateDenial(name, 'absent')`.
+#[napi(catch_unwind)]
+pub fn deny_missing_claim(name: String) -> GuardDecision {
+    GuardDecision::of_predicate(&name, Predicate::Absent)
+}
+
+/// The 403 denial for a claim that a predicate refused:
+/// `predicateDenial(name, 'refused')`.
+#[napi(catch_unwind)]
+pub fn deny_rejected_claim(name: String) -> GuardDecision {
+    GuardDecision::of_predicate(&name, Predicate::Refused)
+}

@@ -1,0 +1,106 @@
+//! Protecting a route: `oatk::guard` for the Flask decorators. The decision
+//! (401/403, bodies, the RFC 6750 challenge, required claims, what a
+//! predicate's outcome means) is core's; `decorators.py` only reads the
+//! request, calls the predicates and builds the response.
+
+use oatk::guard::{self, Decision, Predicate};
+use oatk::Claims;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert::{dict_to_map, map_to_py};
+use crate::errors::{core, IntoPy};
+use crate::toolkit::Toolkit;
+
+/// Required claims (values and lists), converted once when a route is decorated.
+#[pyclass(frozen, module = "oatk._oatk")]
+pub struct Requirement {
+    claims: Claims,
+}
+
+#[pymethods]
+impl Requirement {
+    #[new]
+    #[pyo3(signature = (claims=None))]
+    fn new(claims: Option<&Bound<'_, PyDict>>) -> PyResult<Requirement> {
+        let claims = match claims {
+            Some(dict) => dict_to_map(dict)?,
+            None => Claims::new(),
+        };
+        Ok(Requirement { claims })
+    }
+
+    fn __len__(&self) -> usize {
+        self.claims.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Requirement({})",
+            serde_json::Value::Object(self.claims.clone())
+        )
+    }
+}
+
+/// A refusal decided by core: the HTTP status, the plain-text body, the
+/// `WWW-Authenticate` value (RFC 6750 3) and the error code, if any.
+#[pyclass(frozen, get_all, module = "oatk._oatk")]
+pub struct Denial {
+    status: u16,
+    body: String,
+    www_authenticate: Option<String>,
+    code: Option<&'static str>,
+}
+
+impl From<guard::Denial> for Denial {
+    fn from(d: guard::Denial) -> Denial {
+        Denial {
+            status: d.status,
+            body: d.body,
+            www_authenticate: d.www_authenticate,
+            code: d.kind.map(|k| k.code()),
+        }
+    }
+}
+
+#[pymethods]
+impl Denial {
+    fn __repr__(&self) -> String {
+        let code = self
+            .code
+            .map_or_else(|| "None".to_string(), |c| format!("'{c}'"));
+        format!(
+            "Denial(status={}, body={:?}, code={code})",
+            self.status, self.body
+        )
+    }
+}
+
+/// `oatk::guard::check` on an `Authorization` header value: the claims (a
+/// dict) when allowed, a `Denial` when not. Setup failures raise.
+#[pyfunction]
+pub fn check<'py>(
+    py: Python<'py>,
+    toolkit: &Bound<'py, Toolkit>,
+    authorization: Option<&str>,
+    required: &Bound<'py, Requirement>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (toolkit, required) = (toolkit.get(), required.get());
+    let decision = py
+        .detach(|| core(|| guard::check(&toolkit.read(), authorization, &required.claims)))
+        .py_err(py)?;
+    match decision {
+        Decision::Allow(claims) => Ok(map_to_py(py, &claims)?.into_any()),
+        Decision::Deny(denial) => Ok(Bound::new(py, Denial::from(denial))?.into_any()),
+    }
+}
+
+/// `oatk::guard::predicate`: the refusal, if any, for what a Python
+/// predicate made of claim `name`: "absent", "accepted", "refused" or "raised".
+#[pyfunction]
+pub fn predicate_denial(name: &str, outcome: &str) -> PyResult<Option<Denial>> {
+    let outcome = Predicate::from_name(outcome)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown predicate outcome {outcome:?}")))?;
+    Ok(guard::predicate(name, outcome).map(Denial::from))
+}

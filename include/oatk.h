@@ -554,7 +554,9 @@ const char *oatk_server_issuer(const oatk_server *s);
 const char *oatk_server_discovery_url(const oatk_server *s);
 
 /**
- * The JWKS the server publishes at `/oauth/certs` (compact JSON).
+ * The JWKS the server published at `/oauth/certs` when it started (compact
+ * JSON). After `oatk_server_rotate_keys` the server publishes more: read
+ * `/oauth/certs` or `oatk_server_issuer_info` for the current keys.
  *
  * Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
  */
@@ -610,6 +612,107 @@ oatk_status oatk_server_upsert_user(const oatk_server *s, const char *user_json)
  * `oatk_server_shutdown`. Thread-safe.
  */
 oatk_status oatk_server_upsert_client(const oatk_server *s, const char *client_json);
+
+/**
+ * Issue tokens as the token endpoint would, with no browser and no client
+ * secret: for a user as if they had signed in and consented (as
+ * `oatk_server_issue_token`), or with no `username` for the client acting
+ * for itself (`client_credentials`: an access token only), and from a
+ * tenant's issuer with `tenant` (created on first use).
+ *
+ * - `request_json`: `{"username": "xtof", "claims": {...}, "client_id":
+ *   "test", "scope": "openid", "tenant": "acme"}`, every field optional.
+ * - `json_out`: receives the token endpoint's JSON response; free with
+ *   `oatk_string_free`.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, an unknown field, a bad
+ * username or tenant name), `OATK_ERR_SERVER` after `oatk_server_shutdown`.
+ * Thread-safe.
+ */
+oatk_status oatk_server_issue(const oatk_server *s, const char *request_json, char **json_out);
+
+/**
+ * Move the server's clock `seconds` ahead (behind when negative), so a C
+ * test sees tokens, codes, refresh tokens and sessions age without
+ * sleeping. A frozen clock stays frozen, moved.
+ *
+ * - `now_out`: may be NULL; otherwise receives the server's new now
+ *   (seconds since the epoch), for `oatk_with_now` on a validator.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (the clock would leave 1970..9999),
+ * `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+ */
+oatk_status oatk_server_advance_clock(const oatk_server *s, int64_t seconds, int64_t *now_out);
+
+/**
+ * Stop the server's clock at `epoch` (seconds since the epoch) until it is
+ * advanced or reset.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (outside 1970..9999),
+ * `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+ */
+oatk_status oatk_server_freeze_clock(const oatk_server *s, int64_t epoch);
+
+/**
+ * Put the server's clock back on the system clock.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` when `s` is NULL. Thread-safe.
+ */
+oatk_status oatk_server_reset_clock(const oatk_server *s);
+
+/**
+ * The server's now, in seconds since the epoch: the system clock unless
+ * advanced or frozen.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` when `s` or `now_out` is NULL. Thread-safe.
+ */
+oatk_status oatk_server_now(const oatk_server *s, int64_t *now_out);
+
+/**
+ * The root issuer (`tenant` NULL) or a tenant, created on first use as a
+ * request to `/{tenant}/...` creates it.
+ *
+ * - `json_out`: receives `{"tenant": "acme", "issuer": ..., "url": ...,
+ *   "discovery_url": ..., "jwks_uri": ..., "keys": [{"kid", "alg",
+ *   "signing", "retire_at"}...]}` (the admin API's JSON; the signing key
+ *   first); free with `oatk_string_free`. A tenant's `url` is what to give
+ *   `oatk_using_provider`.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (a tenant name that is not a short
+ * path segment, too many tenants), `OATK_ERR_SERVER` after
+ * `oatk_server_shutdown`. Thread-safe.
+ */
+oatk_status oatk_server_issuer_info(const oatk_server *s, const char *tenant, char **json_out);
+
+/**
+ * Publish a new signing key beside the old ones, for the root issuer
+ * (`tenant` NULL) or a tenant, and sign new tokens with it. The old keys
+ * stay in the JWKS at `/oauth/certs` until `oatk_server_retire_old_keys`,
+ * so tokens they signed keep validating meanwhile. (`oatk_server_jwks`
+ * keeps the key set of the start; read `/oauth/certs` or
+ * `oatk_server_issuer_info` for the current one.)
+ *
+ * - `kid_out`: may be NULL; otherwise receives the new key's `kid`; free
+ *   with `oatk_string_free`.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (a bad tenant name, too many keys
+ * published), `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+ */
+oatk_status oatk_server_rotate_keys(const oatk_server *s, const char *tenant, char **kid_out);
+
+/**
+ * Remove every key but the signing one from the JWKS of the root issuer
+ * (`tenant` NULL) or a tenant: tokens they signed stop validating, at the
+ * server at once and at a validator once it fetches the key set again.
+ *
+ * - `count_out`: may be NULL; otherwise receives how many keys went.
+ *
+ * Errors: `OATK_ERR_INVALID_ARGUMENT` (a bad tenant name),
+ * `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+ */
+oatk_status oatk_server_retire_old_keys(const oatk_server *s,
+                                        const char *tenant,
+                                        size_t *count_out);
 
 /**
  * Stop serving and wait for the server thread to end, keeping the handle:

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::{AsyncTask, Env, Result};
 use napi_derive::napi;
-use oatk::server::{Options, Server};
+use oatk::server::{IssuerInfo, Options, Server, TokenRequest};
 use serde_json::{json, Map, Value};
 
 use crate::errors::{run, Failure, Outcome};
@@ -161,6 +161,89 @@ impl FakeServer {
         })
     }
 
+    /// Tokens as the token endpoint would issue them: for a user as if they
+    /// had signed in and consented (as `issueToken`), or with no `username`
+    /// for the client acting for itself (`client_credentials`). `tenant`
+    /// picks a tenant's issuer and keys (created on first use).
+    #[napi(catch_unwind)]
+    pub fn issue(&self, env: Env, request: Option<FakeTokenRequest>) -> Result<Value> {
+        let request = request.unwrap_or_default();
+        let request = TokenRequest {
+            username: request.username,
+            claims: request.claims.unwrap_or_default(),
+            client_id: request.client_id,
+            scope: request.scope,
+            tenant: request.tenant,
+        };
+        run(&env, || Ok(self.server.issue(&request)?))
+    }
+
+    /// The server's now, in seconds since the epoch: the system clock unless
+    /// advanced or frozen.
+    #[napi(getter)]
+    pub fn now(&self) -> i64 {
+        self.server.now()
+    }
+
+    /// Move the server's clock `seconds` ahead (behind when negative), so
+    /// tokens, codes and sessions age without sleeping. Returns the new now.
+    #[napi(catch_unwind)]
+    pub fn advance_clock(&self, env: Env, seconds: i64) -> Result<i64> {
+        run(&env, || Ok(self.server.advance_clock(seconds)?))
+    }
+
+    /// Stop the server's clock at `epoch` (seconds) until advanced or reset.
+    #[napi(catch_unwind)]
+    pub fn freeze_clock(&self, env: Env, epoch: i64) -> Result<()> {
+        run(&env, || Ok(self.server.freeze_clock(epoch)?))
+    }
+
+    /// Back to the system clock.
+    #[napi(catch_unwind)]
+    pub fn reset_clock(&self) {
+        self.server.reset_clock();
+    }
+
+    /// The root issuer (no `tenant`) or a tenant, created on first use as a
+    /// request to `/{tenant}/...` creates it.
+    #[napi(catch_unwind)]
+    pub fn issuer_info(&self, env: Env, tenant: Option<String>) -> Result<FakeIssuer> {
+        run(&env, || {
+            Ok(self.server.issuer_info(tenant.as_deref())?.into())
+        })
+    }
+
+    /// Publish a new signing key beside the old ones (of the root, or of
+    /// `tenant`) and sign new tokens with it. The old keys stay in the JWKS
+    /// until `retireOldKeys`, or retire by themselves `retireAfter` seconds
+    /// later on the server's clock. Returns the new key's `kid`.
+    #[napi(catch_unwind)]
+    pub fn rotate_keys(
+        &self,
+        env: Env,
+        tenant: Option<String>,
+        retire_after: Option<u32>,
+    ) -> Result<String> {
+        run(&env, || {
+            Ok(match retire_after {
+                Some(seconds) => self
+                    .server
+                    .rotate_keys_retiring(tenant.as_deref(), seconds.into())?,
+                None => self.server.rotate_keys(tenant.as_deref())?,
+            })
+        })
+    }
+
+    /// Remove every key but the signing one from the JWKS (of the root, or
+    /// of `tenant`): tokens they signed stop validating. Returns how many went.
+    #[napi(catch_unwind)]
+    pub fn retire_old_keys(&self, env: Env, tenant: Option<String>) -> Result<u32> {
+        run(&env, || {
+            let retired = self.server.retire_old_keys(tenant.as_deref())?;
+            Ok(u32::try_from(retired).unwrap_or(u32::MAX))
+        })
+    }
+
     /// Stop serving; resolves once its threads have ended. Stopping twice is
     /// fine; afterwards the other calls throw `ERR_OATK_SERVER`.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
@@ -170,6 +253,71 @@ impl FakeServer {
             server.stop();
             Ok(())
         })
+    }
+}
+
+/// What `FakeServer.issue` makes tokens for; every field is optional.
+#[napi(object)]
+#[derive(Default)]
+pub struct FakeTokenRequest {
+    /// The user, as if they had signed in and consented; left out: the
+    /// client acting for itself (`client_credentials`).
+    pub username: Option<String>,
+    /// For a user: their extra claims from now on. For a client: extra
+    /// claims of this token.
+    pub claims: Option<Map<String, Value>>,
+    /// The audience; default `test`, the seed's demo client (need not be registered).
+    pub client_id: Option<String>,
+    /// Default `openid profile` for a user, the client's scope for a client.
+    pub scope: Option<String>,
+    /// A tenant's issuer and keys instead of the root's (created on first use).
+    pub tenant: Option<String>,
+}
+
+/// One key an issuer publishes.
+#[napi(object)]
+pub struct FakeIssuerKey {
+    pub kid: String,
+    pub alg: String,
+    /// New tokens are signed with it.
+    pub signing: bool,
+    /// When it leaves the JWKS (server clock, seconds); absent: when retired on request.
+    pub retire_at: Option<i64>,
+}
+
+/// The root issuer (no `tenant`) or a tenant of the fake server.
+#[napi(object)]
+pub struct FakeIssuer {
+    pub tenant: Option<String>,
+    /// The `iss` of its tokens.
+    pub issuer: String,
+    /// Where its endpoints are served: what `usingProvider` is given.
+    pub url: String,
+    pub discovery_url: String,
+    pub jwks_uri: String,
+    /// The published keys, the signing one first.
+    pub keys: Vec<FakeIssuerKey>,
+}
+
+impl From<IssuerInfo> for FakeIssuer {
+    fn from(info: IssuerInfo) -> FakeIssuer {
+        FakeIssuer {
+            tenant: info.tenant,
+            issuer: info.issuer,
+            url: info.url,
+            discovery_url: info.discovery_url,
+            jwks_uri: info.jwks_uri,
+            keys: info
+                .keys
+                .into_iter()
+                .map(|k| FakeIssuerKey {
+                    kid: k.kid,
+                    alg: k.alg,
+                    signing: k.signing,
+                    retire_at: k.retire_at,
+                })
+                .collect(),
+        }
     }
 }
 

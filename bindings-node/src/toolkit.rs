@@ -9,7 +9,7 @@ use oatk::{Algorithm, Claims, PrivateKey, Toolkit};
 use serde_json::{Map, Value};
 
 use crate::errors::{run, Failure, Outcome};
-use crate::tasks::{Chain, ClaimsObject, Work};
+use crate::tasks::{spawn, Chain, ClaimsObject, PromiseValue};
 
 /// A toolkit shared with guards, tasks on the thread pool and the fake server.
 pub type Shared = Arc<RwLock<Toolkit>>;
@@ -43,7 +43,7 @@ fn validated(
 /// `new OAuthToolkit().withPrivate('private_key.pem').withJwks('certs.json')`.
 ///
 /// Setters return the toolkit itself. Minting and validating are safe to call
-/// at any time; `validateAsync` verifies on the libuv thread pool.
+/// at any time; `validateAsync` verifies on oatk's worker threads.
 #[napi(js_name = "OAuthToolkit")]
 pub struct OAuthToolkit {
     pub(crate) inner: Shared,
@@ -260,40 +260,46 @@ impl OAuthToolkit {
     /// Verify a token (or the one read by `fromFile`) and return its claims:
     /// signature with the key its `kid` names, algorithm, `exp`/`nbf`, and
     /// `aud`/`iss` when configured. Throws an `OatkError` when it is not valid.
-    #[napi(catch_unwind)]
-    pub fn validate(&self, env: Env, token: Option<String>) -> Result<Map<String, Value>> {
-        run(&env, || validated(&self.inner, token.as_deref(), None))
+    #[napi(catch_unwind, ts_return_type = "Record<string, any>")]
+    pub fn validate(&self, env: Env, token: Option<String>) -> Result<ClaimsObject> {
+        run(&env, || {
+            validated(&self.inner, token.as_deref(), None).map(ClaimsObject::new)
+        })
     }
 
-    /// `validate` on the libuv thread pool: the main thread stays free while
-    /// the signature is checked. Resolves to the claims; rejects with an `OatkError`.
+    /// `validate` on oatk's worker threads (one per core): the main thread
+    /// stays free while the signature is checked. Resolves to the claims;
+    /// rejects with an `OatkError`.
     #[napi(catch_unwind, ts_return_type = "Promise<Record<string, any>>")]
-    pub fn validate_async(&self, token: Option<String>) -> AsyncTask<Work<ClaimsObject>> {
+    pub fn validate_async(&self, env: Env, token: Option<String>) -> Result<PromiseValue> {
         let toolkit = self.inner.clone();
-        Work::spawn(move || validated(&toolkit, token.as_deref(), None).map(ClaimsObject))
+        spawn(&env, move || {
+            validated(&toolkit, token.as_deref(), None).map(ClaimsObject::new)
+        })
     }
 
     /// `validate`, then the claims must satisfy `required`: a value must be
     /// equal, a list must all be contained. Throws `ERR_OATK_CLAIMS` when
     /// they do not (functions are for the middleware, `authenticatedWithClaims`).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Record<string, any>")]
     pub fn validate_with_claims(
         &self,
         env: Env,
         token: Option<String>,
         required: Map<String, Value>,
-    ) -> Result<Map<String, Value>> {
+    ) -> Result<ClaimsObject> {
         run(&env, || {
-            validated(&self.inner, token.as_deref(), Some(&required))
+            validated(&self.inner, token.as_deref(), Some(&required)).map(ClaimsObject::new)
         })
     }
 
     /// The claims, not verified.
-    #[napi(catch_unwind)]
-    pub fn decode(&self, env: Env, token: Option<String>) -> Result<Map<String, Value>> {
+    #[napi(catch_unwind, ts_return_type = "Record<string, any>")]
+    pub fn decode(&self, env: Env, token: Option<String>) -> Result<ClaimsObject> {
         run(&env, || {
             read(&self.inner)
                 .decode(token.as_deref())
+                .map(ClaimsObject::new)
                 .map_err(Failure::from)
         })
     }

@@ -19,6 +19,12 @@ pub struct Requirement {
     claims: Claims,
 }
 
+impl Requirement {
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+}
+
 #[pymethods]
 impl Requirement {
     #[new]

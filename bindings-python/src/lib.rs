@@ -10,6 +10,8 @@ mod convert;
 mod errors;
 mod guard;
 mod server;
+#[cfg(unix)]
+mod tasks;
 mod toolkit;
 
 #[pyo3::pymodule]
@@ -24,6 +26,9 @@ mod _oatk {
     use super::guard::{check, predicate_denial, Denial, Requirement};
     #[pymodule_export]
     use super::server::Server;
+    #[cfg(unix)]
+    #[pymodule_export]
+    use super::tasks::Completions;
     #[pymodule_export]
     use super::toolkit::{generate_key, Toolkit};
 

@@ -10,6 +10,7 @@ use pyo3::types::PyDict;
 use crate::convert::{map_to_py, optional_map, to_py};
 use crate::errors::{core, IntoPy};
 use crate::toolkit::Toolkit;
+use oatk::server::TokenRequest;
 
 /// A running fake server; `stop()` (or garbage collection) stops it.
 #[pyclass(frozen, module = "oatk._oatk")]
@@ -80,7 +81,7 @@ impl Server {
 
     /// The JWKS it publishes at `/oauth/certs` (JSON text).
     #[getter]
-    fn jwks(&self) -> &str {
+    fn jwks(&self) -> String {
         self.inner.jwks()
     }
 
@@ -126,8 +127,113 @@ impl Server {
         }
     }
 
+    /// Tokens as the token endpoint would issue them, for a user (as
+    /// `issue_token`) or, with no `username`, for the client acting for
+    /// itself (`client_credentials`); `tenant` picks a tenant's issuer and
+    /// keys (created on first use).
+    #[pyo3(signature = (username=None, claims=None, client_id=None, scope=None, tenant=None))]
+    fn issue<'py>(
+        &self,
+        py: Python<'py>,
+        username: Option<String>,
+        claims: Option<&Bound<'py, PyDict>>,
+        client_id: Option<String>,
+        scope: Option<String>,
+        tenant: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = TokenRequest {
+            username,
+            claims: optional_map(claims)?,
+            client_id,
+            scope,
+            tenant,
+        };
+        let response = py
+            .detach(|| core(|| self.inner.issue(&request)))
+            .py_err(py)?;
+        to_py(py, &response)
+    }
+
+    // The clock
+
+    /// The server's now, in seconds since the epoch.
+    #[getter]
+    fn now(&self) -> i64 {
+        self.inner.now()
+    }
+
+    /// Move the server's clock `seconds` ahead (behind when negative);
+    /// returns the new now.
+    fn advance_clock(&self, py: Python<'_>, seconds: i64) -> PyResult<i64> {
+        core(|| self.inner.advance_clock(seconds)).py_err(py)
+    }
+
+    /// Stop the server's clock at `epoch` seconds until advanced or reset.
+    fn freeze_clock(&self, py: Python<'_>, epoch: i64) -> PyResult<()> {
+        core(|| self.inner.freeze_clock(epoch)).py_err(py)
+    }
+
+    /// Back to the system clock.
+    fn reset_clock(&self) {
+        self.inner.reset_clock();
+    }
+
+    // Issuers and keys
+
+    /// The root issuer (`None`) or a tenant (created on first use): its
+    /// `issuer`, `url`, `discovery_url`, `jwks_uri` and `keys`.
+    #[pyo3(signature = (tenant=None))]
+    fn issuer_info<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let info = core(|| self.inner.issuer_info(tenant)).py_err(py)?;
+        info_to_py(py, &info)
+    }
+
+    /// Publish a new signing key beside the old ones (of the root or a
+    /// tenant) and sign new tokens with it; the old keys retire on
+    /// `retire_old_keys`, or by themselves `retire_after` seconds later on
+    /// the server's clock. Returns the new key's `kid`.
+    #[pyo3(signature = (tenant=None, retire_after=None))]
+    fn rotate_keys(
+        &self,
+        py: Python<'_>,
+        tenant: Option<&str>,
+        retire_after: Option<u64>,
+    ) -> PyResult<String> {
+        py.detach(|| {
+            core(|| match retire_after {
+                Some(seconds) => self.inner.rotate_keys_retiring(tenant, seconds),
+                None => self.inner.rotate_keys(tenant),
+            })
+        })
+        .py_err(py)
+    }
+
+    /// Remove every key but the signing one from the JWKS (of the root or a
+    /// tenant): tokens they signed stop validating. Returns how many went.
+    #[pyo3(signature = (tenant=None))]
+    fn retire_old_keys(&self, py: Python<'_>, tenant: Option<&str>) -> PyResult<usize> {
+        core(|| self.inner.retire_old_keys(tenant)).py_err(py)
+    }
+
     /// Stop serving; waits for the server thread. Stopping twice is fine.
     fn stop(&self, py: Python<'_>) {
         py.detach(|| self.inner.stop());
     }
+}
+
+/// An issuer as a dict, the admin API's JSON.
+fn info_to_py<'py>(
+    py: Python<'py>,
+    info: &oatk::server::IssuerInfo,
+) -> PyResult<Bound<'py, PyAny>> {
+    let value = core(|| {
+        serde_json::to_value(info)
+            .map_err(|e| oatk::Error::new(oatk::ErrorKind::Server, e.to_string()))
+    })
+    .py_err(py)?;
+    to_py(py, &value)
 }

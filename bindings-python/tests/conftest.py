@@ -223,3 +223,48 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator["Provider"]:
+    """The fake OAuth server as an API's provider, signing with a key the test
+    holds too, so it can also make the tokens the server would not issue
+    (expired ones)."""
+    signer = oatk.OAuthToolkit().with_private_pem(oatk.generate_key()[0])
+    with oatk.fake.running(toolkit=signer) as server:
+        yield Provider(server, signer)
+
+
+class Provider:
+    """Tokens for an API whose provider is the fake server (client id ``test``)."""
+
+    def __init__(self, server: "oatk.fake.RunningServer", signer: oatk.OAuthToolkit) -> None:
+        self.server = server
+        self.signer = signer
+        self.url = server.url
+
+    def valid(self, username: str = "xtof", **claims: object) -> str:
+        return self.server.access_token(username, **claims)
+
+    def expired(self) -> str:
+        now = int(time.time())
+        return self.signer.mint(iss=self.server.issuer, aud="test", sub="x", username="xtof", iat=now - 600, exp=now - 60)
+
+    def wrong_key(self) -> str:
+        other = oatk.OAuthToolkit().with_private_pem(oatk.generate_key()[0])
+        return other.mint(iss=self.server.issuer, aud="test", sub="x", username="xtof", exp=int(time.time()) + 300)
+
+    def tokens(self) -> "dict[str, Optional[str]]":
+        """The cases every served example is hit with."""
+        return {"valid": self.valid(), "admin": self.valid("root", groups=["admin"]), "expired": self.expired(),
+                "wrong key": self.wrong_key(), "no header": None}
+
+
+def start_server(processes: List[Process], cmd: List[str], ready: str, url: str, cwd: Path,
+                 env: Optional[dict] = None) -> str:
+    """Start an ASGI server (uvicorn, hypercorn) and wait until it serves ``url``."""
+    process = Process(cmd, cwd=cwd, env=env or env_with_venv())
+    processes.append(process)
+    process.wait_for(ready)
+    wait_until_serving(url)
+    return url

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -24,20 +26,39 @@ def test_version_comes_from_the_workspace() -> None:
     assert pyproject["project"]["dynamic"] == ["version"] and "version" not in pyproject["project"]
 
 
+def test_one_version_everywhere() -> None:
+    """[workspace.package] version is the one place: the Python package, the CLI,
+    the Node package (package.json, checked here too) and liboatk report it."""
+    version = tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+    node = json.loads((REPO / "bindings-node/package.json").read_text())["version"]
+    assert oatk.__version__ == version == node, (oatk.__version__, version, node)
+    assert oatk.OAuthToolkit().version == oatk.AsyncOAuthToolkit().version == version
+    assert tuple(int(p) for p in version.split(".")) > (0, 2, 1), "must sort above the original's last release"
+    cli = subprocess.run([sys.executable, "-m", "oatk", "version"], capture_output=True, text=True, timeout=60)
+    assert cli.stdout.strip() == version
+
+
 def test_all_is_explicit_and_complete() -> None:
     namespace: dict = {}
     exec("from oatk import *", namespace)
     for name in oatk.__all__:
         assert hasattr(oatk, name), name
-    public = {n for n in dir(oatk) if not n.startswith("_")} - {"errors", "decorators", "types"}
+    # submodules, present once imported
+    modules = {"errors", "decorators", "types", "async_toolkit", "fastapi", "quart", "async_client"}
+    public = {n for n in dir(oatk) if not n.startswith("_")} - modules
     assert public <= set(oatk.__all__) | {"annotations"}, public - set(oatk.__all__)
     assert "OAuthToolkit" in namespace and "ExpiredTokenError" in namespace
 
 
 def test_the_originals_public_names_exist() -> None:
-    # oatk 0.2.1's __all__, minus AsyncOAuthToolkit (see README: not provided)
-    for name in ("OAuthToolkit", "ClaimsDict", "JWKSDict", "Decorator", "RequiredClaims"):
+    # oatk 0.2.1's __all__, and its modules
+    for name in ("OAuthToolkit", "AsyncOAuthToolkit", "ClaimsDict", "JWKSDict", "Decorator", "RequiredClaims"):
         assert hasattr(oatk, name), name
+    from oatk import async_client, async_toolkit, fastapi, quart
+
+    assert async_toolkit.AsyncOAuthToolkit is oatk.AsyncOAuthToolkit
+    assert callable(fastapi.OAuthToolkitDependency) and callable(async_client.AsyncHttpClient)
+    assert callable(quart.authenticated) and callable(quart.authenticated_with_claims)
     assert callable(oatk.js.as_src) and isinstance(oatk.js.src, str)
     assert isinstance(fake.server, fake.FakeServer) and callable(fake.server.run)
 

@@ -35,7 +35,8 @@ cat > "$corpus/jwks/skipped.json" <<'JSON'
 JSON
 printf '%s' '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}' > "$corpus/jwks/small_order.json"
 
-# PEM: every fixture, the unusable ones included.
+# PEM: every fixture, the unusable ones included. (The crash-* files there
+# are findings, kept as regression inputs: see core/fuzz/README.md.)
 for pem in "$fixtures"/*.pem; do cp "$pem" "$corpus/pem/"; done
 
 # Config: the example, and the router target's.

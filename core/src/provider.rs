@@ -19,7 +19,7 @@ pub const DEFAULT_MIN_REFRESH: Duration = Duration::from_secs(30);
 pub const MIN_KEYS_TTL: Duration = Duration::from_secs(5 * 60);
 pub const MAX_KEYS_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Bound on every request: a provider that is down is an error, never a hang.
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Discovery documents and key sets are small; refuse anything huge.
 const MAX_BODY: u64 = 1024 * 1024;
 
@@ -98,7 +98,14 @@ impl Provider {
     /// Read the provider's discovery document and keys. `url` is an issuer
     /// (`https://accounts.google.com`), a `.well-known/...` URL, or a JWKS URL.
     pub fn discover(url: &str) -> Result<Provider> {
-        let agent = agent();
+        Provider::discover_with_timeout(url, DEFAULT_TIMEOUT)
+    }
+
+    /// [`Provider::discover`] with another bound on each request to the
+    /// provider, this one and every later refetch (default
+    /// [`DEFAULT_TIMEOUT`]): for tests of a provider that is slow or silent.
+    pub fn discover_with_timeout(url: &str, timeout: Duration) -> Result<Provider> {
+        let agent = agent(timeout);
         if !(url.trim().starts_with("http://") || url.trim().starts_with("https://")) {
             return Err(Error::invalid_argument(format!(
                 "provider URL must start with http:// or https://, got {url:?}"
@@ -219,7 +226,7 @@ impl Provider {
     }
 }
 
-fn agent() -> ureq::Agent {
+fn agent(timeout: Duration) -> ureq::Agent {
     // One crypto backend for everything: rustls on aws-lc-rs, like the JWT code.
     let tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
@@ -227,7 +234,7 @@ fn agent() -> ureq::Agent {
         .build();
     ureq::Agent::config_builder()
         .tls_config(tls)
-        .timeout_global(Some(TIMEOUT))
+        .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .user_agent(concat!("oatk/", env!("CARGO_PKG_VERSION")))
         .build()

@@ -65,6 +65,16 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
     if token.is_empty() {
         return Err(Error::malformed("token is empty"));
     }
+    // Fast path: two dots, and a signature that decodes as base64url, so it
+    // holds no third dot; then the checks below in the same order. Anything
+    // else takes the full path, which names the first problem.
+    if let Some((header, rest)) = token.split_once('.') {
+        if let Some((payload, signature)) = rest.split_once('.') {
+            if let Ok(signature) = b64::decode(signature) {
+                return decoded(token, header, payload, signature);
+            }
+        }
+    }
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -74,25 +84,87 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
             "a JWT has 3 dot-separated parts, this token has {count}"
         )));
     };
-    let decode = |part: &str, what: &str| {
-        b64::decode(part).map_err(|_| Error::malformed(format!("token {what} is not base64url")))
-    };
-    let header_bytes = decode(header, "header")?;
+    let header_bytes = decode_part(header, "header")?;
     Ok(Jws {
         header: json_object(&header_bytes, "header")?,
-        payload: decode(payload, "payload")?,
+        payload: decode_part(payload, "payload")?,
         signing_input: &token[..header.len() + 1 + payload.len()],
-        signature: decode(signature, "signature")?,
+        signature: decode_part(signature, "signature")?,
     })
 }
 
+/// The rest of [`parse`] once the signature is decoded: header, then payload.
+fn decoded<'a>(token: &'a str, header: &str, payload: &str, signature: Vec<u8>) -> Result<Jws<'a>> {
+    let header_bytes = decode_part(header, "header")?;
+    Ok(Jws {
+        header: json_object(&header_bytes, "header")?,
+        payload: decode_part(payload, "payload")?,
+        signing_input: &token[..header.len() + 1 + payload.len()],
+        signature,
+    })
+}
+
+fn decode_part(part: &str, what: &str) -> Result<Vec<u8>> {
+    b64::decode(part).map_err(|_| Error::malformed(format!("token {what} is not base64url")))
+}
+
+/// A JSON object as [`Claims`]. The fast path reads it straight into a map
+/// sized for a typical token; whatever it declines (not an object, not JSON,
+/// serde_json's raw-value marker as first key) is read as before, as a
+/// `Value`, which then decides, so results and messages are the same.
 fn json_object(bytes: &[u8], what: &str) -> Result<Claims> {
+    if let Some(map) = object_fast(bytes) {
+        return Ok(map);
+    }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::malformed(format!(
             "token {what} is not a JSON object"
         ))),
         Err(_) => Err(Error::malformed(format!("token {what} is not valid JSON"))),
+    }
+}
+
+fn object_fast(bytes: &[u8]) -> Option<Claims> {
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // About one entry per 24 bytes of JSON (`"name":"value",`): room for all
+    // of a typical token's claims, so the map never regrows.
+    let capacity = (bytes.len() / 24).clamp(4, 32);
+    let map = de.deserialize_map(ObjectVisitor(capacity)).ok()?;
+    de.end().ok()?;
+    Some(map)
+}
+
+/// What `Value`'s own visitor does with an object (insert each entry in
+/// order, a repeated name keeps its place and takes the last value), into a
+/// map with room for this many entries from the start.
+struct ObjectVisitor(usize);
+
+/// serde_json (with its `raw_value` feature, which the workspace enables)
+/// reads an object whose first name is this as a raw value, not a map.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<Claims, A::Error> {
+        let mut map = Claims::with_capacity(self.0);
+        while let Some(key) = access.next_key::<String>()? {
+            if map.is_empty() && key == RAW_VALUE_TOKEN {
+                return Err(serde::de::Error::custom("raw value"));
+            }
+            let value: Value = access.next_value()?;
+            map.insert(key, value);
+        }
+        Ok(map)
     }
 }
 
@@ -142,6 +214,46 @@ mod tests {
         assert_eq!(clean("  Bearer abc.def.ghi\n"), "abc.def.ghi");
         assert_eq!(clean("bearer x"), "x");
         assert_eq!(clean("a.b.c"), "a.b.c");
+    }
+
+    /// The map fast path gives what reading a `Value` gives, and declines
+    /// (so the same messages follow) whatever is not a plain object.
+    #[test]
+    fn objects_read_as_value_would() {
+        for json in [
+            r#"{}"#,
+            r#"{"a":1,"b":[1,2,{"c":null}],"a":2,"d":"\u00e9\ud83d\ude00"}"#,
+            r#" {"exp": 1.5e300, "n": -0, "big": 18446744073709551616} "#,
+            r#"{"$serde_json::private::RawValue":"{\"x\":1}"}"#,
+            r#"{"k":1,"$serde_json::private::RawValue":"2"}"#,
+        ] {
+            let value: Value = serde_json::from_slice(json.as_bytes()).unwrap();
+            let map = json_object(json.as_bytes(), "payload").unwrap();
+            assert_eq!(Value::Object(map.clone()), value, "{json}");
+            assert_eq!(
+                map.keys().collect::<Vec<_>>(),
+                value.as_object().unwrap().keys().collect::<Vec<_>>()
+            );
+        }
+        assert!(object_fast(br#"{"$serde_json::private::RawValue":"[1]"}"#).is_none());
+        for (json, message) in [
+            ("[1]", "token payload is not a JSON object"),
+            ("[1] x", "token payload is not valid JSON"),
+            ("{} x", "token payload is not valid JSON"),
+            (r#"{"exp":1e400}"#, "token payload is not valid JSON"),
+            (r#"{"a":"\ud800"}"#, "token payload is not valid JSON"),
+            (
+                r#"{"$serde_json::private::RawValue":"[1]"}"#,
+                "token payload is not a JSON object",
+            ),
+        ] {
+            let err = json_object(json.as_bytes(), "payload").unwrap_err();
+            assert_eq!(
+                (err.kind(), err.message()),
+                (ErrorKind::Malformed, message),
+                "{json}"
+            );
+        }
     }
 
     #[test]

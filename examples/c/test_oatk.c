@@ -860,6 +860,169 @@ static void test_server(void) {
   oatk_toolkit_free(t);
 }
 
+/* The kit calls: the server's clock (and a validator told the same time),
+ * key rotation and retirement, tenants with their own issuer and keys. */
+static char *kid_of(const char *token) {
+  char *header = NULL, *kid = NULL;
+  if (oatk_header(token, &header) == OATK_OK) kid = json_string_field(header, "kid");
+  oatk_string_free(header);
+  return kid;
+}
+
+static char *issued_access_token(oatk_server *s, const char *request_json) {
+  char *json = NULL, *access = NULL;
+  CHECK_STATUS(oatk_server_issue(s, request_json, &json), OATK_OK);
+  if (json) access = json_string_field(json, "access_token");
+  oatk_string_free(json);
+  return access;
+}
+
+static void test_server_clock_keys_tenants(void) {
+  oatk_server *s = NULL;
+  CHECK_STATUS(oatk_server_start_with(NULL, NULL, &s), OATK_OK);
+  if (!s) return;
+  oatk_toolkit *service = oatk_toolkit_new();
+  CHECK_STATUS(oatk_using_provider(service, oatk_server_url(s)), OATK_OK);
+  CHECK_STATUS(oatk_with_client_id(service, "test"), OATK_OK);
+  char *token = issued_access_token(s, "{\"username\": \"xtof\"}");
+  CHECK_STATUS(oatk_validate(service, token, NULL), OATK_OK);
+
+  /* An hour and a minute later the token (5 minutes' lifetime) has expired,
+   * for the server and for a validator told the server's now. */
+  int64_t start = 0, now = 0;
+  CHECK_STATUS(oatk_server_now(s, &start), OATK_OK);
+  CHECK_STATUS(oatk_server_advance_clock(s, 3660, &now), OATK_OK);
+  CHECK(now - start >= 3660 && now - start <= 3662);
+  CHECK_STATUS(oatk_with_now(service, now), OATK_OK);
+  CHECK_STATUS(oatk_validate(service, token, NULL), OATK_ERR_EXPIRED);
+  http_response r;
+  char *bearer = strf("Authorization: Bearer %s\r\n", token);
+  CHECK(http_request(oatk_server_url(s), "GET", "/oauth/userinfo", bearer, NULL, &r) == 0);
+  CHECK(r.status == 401);
+  http_response_free(&r);
+  free(bearer);
+  /* A token issued now is valid at the server's now. */
+  char *fresh = issued_access_token(s, "{\"username\": \"xtof\"}");
+  CHECK_STATUS(oatk_validate(service, fresh, NULL), OATK_OK);
+  free(fresh);
+  CHECK_STATUS(oatk_server_freeze_clock(s, 2000000000), OATK_OK);
+  CHECK_STATUS(oatk_server_now(s, &now), OATK_OK);
+  CHECK(now == 2000000000);
+  CHECK_STATUS(oatk_server_advance_clock(s, -3000000000LL, &now), OATK_ERR_INVALID_ARGUMENT);
+  CHECK(now == 2000000000); /* written only on success */
+  CHECK_CONTAINS(oatk_last_error(), "1970");
+  CHECK_STATUS(oatk_server_freeze_clock(s, -1), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_reset_clock(s), OATK_OK);
+  CHECK_STATUS(oatk_server_now(s, &now), OATK_OK);
+  CHECK(now - start >= 0 && now - start < 60);
+  CHECK_STATUS(oatk_with_now(service, -1), OATK_OK); /* the validator back on the system clock */
+  CHECK_STATUS(oatk_validate(service, token, NULL), OATK_OK);
+
+  /* Rotation: a new signing key beside the old one; both verify until the
+   * old one retires. (A validator refetches for an unknown kid at most every
+   * 30 s; a new one reads the current set at once.) */
+  char *old_kid = kid_of(token), *new_kid = NULL;
+  CHECK_STATUS(oatk_server_rotate_keys(s, NULL, &new_kid), OATK_OK);
+  CHECK(new_kid && old_kid && strcmp(new_kid, old_kid) != 0);
+  char *info = NULL;
+  CHECK_STATUS(oatk_server_issuer_info(s, NULL, &info), OATK_OK);
+  CHECK_CONTAINS(info, new_kid);
+  CHECK_CONTAINS(info, old_kid);
+  oatk_string_free(info);
+  char *rotated = issued_access_token(s, "{\"username\": \"xtof\"}");
+  char *rotated_kid = kid_of(rotated);
+  CHECK_STR(rotated_kid, new_kid);
+  free(rotated_kid);
+  CHECK_STATUS(oatk_validate(service, rotated, NULL), OATK_ERR_UNKNOWN_KEY); /* rate limited: fetched < 30 s ago */
+  oatk_toolkit *later = oatk_toolkit_new();
+  CHECK_STATUS(oatk_using_provider(later, oatk_server_url(s)), OATK_OK);
+  CHECK_STATUS(oatk_with_client_id(later, "test"), OATK_OK);
+  CHECK_STATUS(oatk_validate(later, rotated, NULL), OATK_OK);
+  CHECK_STATUS(oatk_validate(later, token, NULL), OATK_OK);
+  size_t retired = 0;
+  CHECK_STATUS(oatk_server_retire_old_keys(s, NULL, &retired), OATK_OK);
+  CHECK(retired == 1);
+  CHECK_STATUS(oatk_server_retire_old_keys(s, NULL, NULL), OATK_OK);
+  oatk_toolkit *after = oatk_toolkit_new();
+  CHECK_STATUS(oatk_using_provider(after, oatk_server_url(s)), OATK_OK);
+  CHECK_STATUS(oatk_with_client_id(after, "test"), OATK_OK);
+  CHECK_STATUS(oatk_validate(after, rotated, NULL), OATK_OK);
+  CHECK_STATUS(oatk_validate(after, token, NULL), OATK_ERR_UNKNOWN_KEY); /* the retired key is gone */
+  CHECK_STATUS(oatk_server_rotate_keys(s, NULL, NULL), OATK_OK);
+  free(rotated);
+  free(old_kid);
+  oatk_string_free(new_kid);
+  oatk_toolkit_free(after);
+  oatk_toolkit_free(later);
+
+  /* A tenant: its own issuer and keys at {url}/acme; its tokens never
+   * validate against the root, nor the root's against it. */
+  CHECK_STATUS(oatk_server_issuer_info(s, "acme", &info), OATK_OK);
+  char *tenant_url = info ? json_string_field(info, "url") : NULL;
+  char *tenant_issuer = info ? json_string_field(info, "issuer") : NULL;
+  char *want_url = strf("%s/acme", oatk_server_url(s));
+  CHECK_STR(tenant_url, want_url);
+  CHECK_STR(tenant_issuer, want_url);
+  free(want_url);
+  oatk_string_free(info);
+  oatk_toolkit *acme = oatk_toolkit_new();
+  CHECK_STATUS(oatk_using_provider(acme, tenant_url), OATK_OK);
+  CHECK_STATUS(oatk_with_client_id(acme, "test"), OATK_OK);
+  char *tenant_token = issued_access_token(s, "{\"username\": \"xtof\", \"tenant\": \"acme\"}");
+  char *claims = NULL;
+  CHECK_STATUS(oatk_validate(acme, tenant_token, &claims), OATK_OK);
+  CHECK_CONTAINS(claims, tenant_issuer);
+  oatk_string_free(claims);
+  CHECK(oatk_validate(service, tenant_token, NULL) != OATK_OK);
+  CHECK(oatk_validate(acme, token, NULL) != OATK_OK);
+  char *tenant_kid = NULL;
+  CHECK_STATUS(oatk_server_rotate_keys(s, "acme", &tenant_kid), OATK_OK);
+  CHECK_STATUS(oatk_server_retire_old_keys(s, "acme", &retired), OATK_OK);
+  CHECK(retired == 1);
+  oatk_string_free(tenant_kid);
+  /* Client credentials from the tenant: no username. */
+  char *client_token = issued_access_token(s, "{\"client_id\": \"svc\", \"scope\": \"api\", \"tenant\": \"acme\"}");
+  CHECK(client_token != NULL);
+  free(client_token);
+  free(tenant_token);
+  free(tenant_issuer);
+  free(tenant_url);
+  oatk_toolkit_free(acme);
+
+  /* Bad arguments and NULLs are statuses, never crashes. */
+  char *out = NULL;
+  CHECK_STATUS(oatk_server_issuer_info(s, "no/such tenant", &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issuer_info(s, BAD_UTF8, &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issuer_info(s, NULL, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issue(s, "{\"password\": \"x\"}", &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issue(s, NULL, &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issue(s, "{}", NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_rotate_keys(s, BAD_UTF8, &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK(out == NULL);
+  CHECK_STATUS(oatk_server_now(NULL, &now), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_now(s, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_advance_clock(NULL, 1, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_freeze_clock(NULL, 0), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_reset_clock(NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_rotate_keys(NULL, NULL, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_retire_old_keys(NULL, NULL, NULL), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issuer_info(NULL, NULL, &out), OATK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(oatk_server_issue(NULL, "{}", &out), OATK_ERR_INVALID_ARGUMENT);
+
+  /* Stopped: each says so. */
+  oatk_server_shutdown(s);
+  CHECK_STATUS(oatk_server_advance_clock(s, 1, NULL), OATK_ERR_SERVER);
+  CHECK_STATUS(oatk_server_freeze_clock(s, 0), OATK_ERR_SERVER);
+  CHECK_STATUS(oatk_server_rotate_keys(s, NULL, NULL), OATK_ERR_SERVER);
+  CHECK_STATUS(oatk_server_retire_old_keys(s, NULL, NULL), OATK_ERR_SERVER);
+  CHECK_STATUS(oatk_server_issuer_info(s, NULL, &out), OATK_ERR_SERVER);
+  CHECK_STATUS(oatk_server_issue(s, "{}", &out), OATK_ERR_SERVER);
+  CHECK(out == NULL);
+  oatk_server_stop(s);
+  free(token);
+  oatk_toolkit_free(service);
+}
+
 /* An unreachable provider is a network error, not a crash. */
 static void test_provider_errors(void) {
   oatk_toolkit *t = oatk_toolkit_new();
@@ -906,6 +1069,7 @@ int main(void) {
   test_guard();
   test_threads();
   test_server();
+  test_server_clock_keys_tenants();
   test_provider_errors();
 
   oatk_string_free(private_pem);

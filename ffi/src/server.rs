@@ -140,7 +140,7 @@ pub unsafe extern "C" fn oatk_server_start_with(
             url: c_text(server.url(), "server URL")?,
             issuer: c_text(server.issuer(), "issuer")?,
             discovery_url: c_text(&server.discovery_url(), "discovery URL")?,
-            jwks: c_text(server.jwks(), "JWKS")?,
+            jwks: c_text(&server.jwks(), "JWKS")?,
             server,
         });
         // SAFETY: checked by out_param above.
@@ -191,7 +191,9 @@ pub unsafe extern "C" fn oatk_server_discovery_url(s: *const oatk_server) -> *co
     unsafe { field(s, |s| &s.discovery_url) }
 }
 
-/// The JWKS the server publishes at `/oauth/certs` (compact JSON).
+/// The JWKS the server published at `/oauth/certs` when it started (compact
+/// JSON). After `oatk_server_rotate_keys` the server publishes more: read
+/// `/oauth/certs` or `oatk_server_issuer_info` for the current keys.
 ///
 /// Owned by `s`, like `oatk_server_url`. NULL when `s` is NULL. Thread-safe.
 #[no_mangle]
@@ -291,6 +293,196 @@ pub unsafe extern "C" fn oatk_server_upsert_client(
     })
 }
 
+/// Issue tokens as the token endpoint would, with no browser and no client
+/// secret: for a user as if they had signed in and consented (as
+/// `oatk_server_issue_token`), or with no `username` for the client acting
+/// for itself (`client_credentials`: an access token only), and from a
+/// tenant's issuer with `tenant` (created on first use).
+///
+/// - `request_json`: `{"username": "xtof", "claims": {...}, "client_id":
+///   "test", "scope": "openid", "tenant": "acme"}`, every field optional.
+/// - `json_out`: receives the token endpoint's JSON response; free with
+///   `oatk_string_free`.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (not JSON, an unknown field, a bad
+/// username or tenant name), `OATK_ERR_SERVER` after `oatk_server_shutdown`.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_issue(
+    s: *const oatk_server,
+    request_json: *const c_char,
+    json_out: *mut *mut c_char,
+) -> oatk_status {
+    ffi_boundary(|| {
+        out_param(json_out, "json_out")?;
+        // SAFETY: see server_ref, arg_str.
+        let server = unsafe { server_ref(s) }?;
+        let json = unsafe { arg_str(request_json, "request_json") }?;
+        let response = server.issue_json(json)?;
+        // SAFETY: checked above.
+        unsafe { put_string(json_out, json_text(&response)?) }
+    })
+}
+
+/// Move the server's clock `seconds` ahead (behind when negative), so a C
+/// test sees tokens, codes, refresh tokens and sessions age without
+/// sleeping. A frozen clock stays frozen, moved.
+///
+/// - `now_out`: may be NULL; otherwise receives the server's new now
+///   (seconds since the epoch), for `oatk_with_now` on a validator.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (the clock would leave 1970..9999),
+/// `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_advance_clock(
+    s: *const oatk_server,
+    seconds: i64,
+    now_out: *mut i64,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref.
+        let server = unsafe { server_ref(s) }?;
+        let now = server.advance_clock(seconds)?;
+        if !now_out.is_null() {
+            // SAFETY: non-NULL, the caller passes a writable int64_t.
+            unsafe { *now_out = now };
+        }
+        Ok(())
+    })
+}
+
+/// Stop the server's clock at `epoch` (seconds since the epoch) until it is
+/// advanced or reset.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (outside 1970..9999),
+/// `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_freeze_clock(
+    s: *const oatk_server,
+    epoch: i64,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref.
+        let server = unsafe { server_ref(s) }?;
+        server.freeze_clock(epoch)
+    })
+}
+
+/// Put the server's clock back on the system clock.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` when `s` is NULL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_reset_clock(s: *const oatk_server) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref.
+        let server = unsafe { server_ref(s) }?;
+        server.reset_clock();
+        Ok(())
+    })
+}
+
+/// The server's now, in seconds since the epoch: the system clock unless
+/// advanced or frozen.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` when `s` or `now_out` is NULL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_now(s: *const oatk_server, now_out: *mut i64) -> oatk_status {
+    ffi_boundary(|| {
+        if now_out.is_null() {
+            return Err(invalid("now_out is NULL"));
+        }
+        // SAFETY: see server_ref.
+        let server = unsafe { server_ref(s) }?;
+        // SAFETY: non-NULL, the caller passes a writable int64_t.
+        unsafe { *now_out = server.now() };
+        Ok(())
+    })
+}
+
+/// The root issuer (`tenant` NULL) or a tenant, created on first use as a
+/// request to `/{tenant}/...` creates it.
+///
+/// - `json_out`: receives `{"tenant": "acme", "issuer": ..., "url": ...,
+///   "discovery_url": ..., "jwks_uri": ..., "keys": [{"kid", "alg",
+///   "signing", "retire_at"}...]}` (the admin API's JSON; the signing key
+///   first); free with `oatk_string_free`. A tenant's `url` is what to give
+///   `oatk_using_provider`.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (a tenant name that is not a short
+/// path segment, too many tenants), `OATK_ERR_SERVER` after
+/// `oatk_server_shutdown`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_issuer_info(
+    s: *const oatk_server,
+    tenant: *const c_char,
+    json_out: *mut *mut c_char,
+) -> oatk_status {
+    ffi_boundary(|| {
+        out_param(json_out, "json_out")?;
+        // SAFETY: see server_ref, arg_opt_str.
+        let server = unsafe { server_ref(s) }?;
+        let tenant = unsafe { arg_opt_str(tenant, "tenant") }?;
+        let info = server.issuer_info(tenant)?;
+        // SAFETY: checked above.
+        unsafe { put_string(json_out, json_text(&info)?) }
+    })
+}
+
+/// Publish a new signing key beside the old ones, for the root issuer
+/// (`tenant` NULL) or a tenant, and sign new tokens with it. The old keys
+/// stay in the JWKS at `/oauth/certs` until `oatk_server_retire_old_keys`,
+/// so tokens they signed keep validating meanwhile. (`oatk_server_jwks`
+/// keeps the key set of the start; read `/oauth/certs` or
+/// `oatk_server_issuer_info` for the current one.)
+///
+/// - `kid_out`: may be NULL; otherwise receives the new key's `kid`; free
+///   with `oatk_string_free`.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (a bad tenant name, too many keys
+/// published), `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_rotate_keys(
+    s: *const oatk_server,
+    tenant: *const c_char,
+    kid_out: *mut *mut c_char,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref, arg_opt_str.
+        let server = unsafe { server_ref(s) }?;
+        let tenant = unsafe { arg_opt_str(tenant, "tenant") }?;
+        let kid = server.rotate_keys(tenant)?;
+        // SAFETY: NULL (skipped) or a writable char *.
+        unsafe { put_string(kid_out, kid) }
+    })
+}
+
+/// Remove every key but the signing one from the JWKS of the root issuer
+/// (`tenant` NULL) or a tenant: tokens they signed stop validating, at the
+/// server at once and at a validator once it fetches the key set again.
+///
+/// - `count_out`: may be NULL; otherwise receives how many keys went.
+///
+/// Errors: `OATK_ERR_INVALID_ARGUMENT` (a bad tenant name),
+/// `OATK_ERR_SERVER` after `oatk_server_shutdown`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn oatk_server_retire_old_keys(
+    s: *const oatk_server,
+    tenant: *const c_char,
+    count_out: *mut usize,
+) -> oatk_status {
+    ffi_boundary(|| {
+        // SAFETY: see server_ref, arg_opt_str.
+        let server = unsafe { server_ref(s) }?;
+        let tenant = unsafe { arg_opt_str(tenant, "tenant") }?;
+        let count = server.retire_old_keys(tenant)?;
+        if !count_out.is_null() {
+            // SAFETY: non-NULL, the caller passes a writable size_t.
+            unsafe { *count_out = count };
+        }
+        Ok(())
+    })
+}
+
 /// Stop serving and wait for the server thread to end, keeping the handle:
 /// its URL, issuer and JWKS stay readable, and the calls that need a running
 /// server (`oatk_server_issue_token`, `oatk_server_upsert_*`) fail with
@@ -363,6 +555,100 @@ mod tests {
             oatk_server_stop(s);
             oatk_server_stop(ptr::null_mut());
             assert!(oatk_server_url(ptr::null()).is_null());
+        }
+    }
+
+    /// Clock, rotation and tenants: core's calls, with NULL and a stopped
+    /// server refused by status.
+    #[test]
+    fn clock_keys_and_tenants() {
+        unsafe {
+            let mut s = ptr::null_mut();
+            assert_eq!(
+                oatk_server_start_with(ptr::null(), ptr::null(), &mut s),
+                OATK_OK
+            );
+            let mut now = 0i64;
+            assert_eq!(oatk_server_now(s, &mut now), OATK_OK);
+            let mut later = 0i64;
+            assert_eq!(oatk_server_advance_clock(s, 3600, &mut later), OATK_OK);
+            assert!((later - now - 3600).abs() <= 1, "{now} -> {later}");
+            assert_eq!(oatk_server_advance_clock(s, 60, ptr::null_mut()), OATK_OK);
+            assert_eq!(oatk_server_freeze_clock(s, 1_000_000), OATK_OK);
+            assert_eq!(oatk_server_now(s, &mut now), OATK_OK);
+            assert_eq!(now, 1_000_000);
+            assert_eq!(
+                oatk_server_advance_clock(s, -2_000_000, &mut now),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(now, 1_000_000, "written only on success");
+            assert_eq!(oatk_server_reset_clock(s), OATK_OK);
+            assert_eq!(
+                oatk_server_reset_clock(ptr::null()),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                oatk_server_now(s, ptr::null_mut()),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+
+            let mut kid = ptr::null_mut();
+            assert_eq!(oatk_server_rotate_keys(s, ptr::null(), &mut kid), OATK_OK);
+            let mut info = ptr::null_mut();
+            assert_eq!(oatk_server_issuer_info(s, ptr::null(), &mut info), OATK_OK);
+            let parsed: serde_json::Value = serde_json::from_str(&text(info)).unwrap();
+            assert_eq!(parsed["keys"][0]["kid"], text(kid).as_str());
+            assert_eq!(parsed["keys"].as_array().unwrap().len(), 2);
+            oatk_string_free(info);
+            oatk_string_free(kid);
+            let mut retired = 0usize;
+            assert_eq!(
+                oatk_server_retire_old_keys(s, ptr::null(), &mut retired),
+                OATK_OK
+            );
+            assert_eq!(retired, 1);
+
+            let mut tenant = ptr::null_mut();
+            assert_eq!(
+                oatk_server_issuer_info(s, c"acme".as_ptr(), &mut tenant),
+                OATK_OK
+            );
+            let acme: serde_json::Value = serde_json::from_str(&text(tenant)).unwrap();
+            oatk_string_free(tenant);
+            assert_eq!(acme["tenant"], "acme");
+            assert_eq!(
+                oatk_server_issuer_info(s, c"not a tenant".as_ptr(), &mut tenant),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+            let mut response = ptr::null_mut();
+            assert_eq!(
+                oatk_server_issue(
+                    s,
+                    c"{\"username\":\"xtof\",\"tenant\":\"acme\"}".as_ptr(),
+                    &mut response
+                ),
+                OATK_OK
+            );
+            let tokens: serde_json::Value = serde_json::from_str(&text(response)).unwrap();
+            oatk_string_free(response);
+            let access = tokens["access_token"].as_str().unwrap();
+            let claims = oatk_core::Toolkit::new().decode(Some(access)).unwrap();
+            assert_eq!(claims["iss"], acme["issuer"]);
+            assert_eq!(
+                oatk_server_issue(s, c"{\"nope\":1}".as_ptr(), &mut response),
+                OATK_ERR_INVALID_ARGUMENT
+            );
+
+            oatk_server_shutdown(s);
+            assert_eq!(
+                oatk_server_advance_clock(s, 1, ptr::null_mut()),
+                OATK_ERR_SERVER
+            );
+            assert_eq!(
+                oatk_server_rotate_keys(s, ptr::null(), ptr::null_mut()),
+                OATK_ERR_SERVER
+            );
+            oatk_server_stop(s);
         }
     }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Issue 3's browser test: the fake server (the oatk CLI), a page on another
-// port loading /static/oatk.js, the walkthrough, screenshots into docs/.
+// port loading /static/oatk.js, the walkthrough, then the server's test
+// tools (server-tools.mjs: debugger, clock, key rotation), screenshots into docs/.
 //   node tests/browser/fake-server-walkthrough.mjs OATK_BIN [SHOTS_DIR]
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -45,9 +46,15 @@ const registered = await fetch(`${server}/admin/clients`, {
 });
 if (!registered.ok) throw new Error(`registering the client failed: ${registered.status} ${await registered.text()}`);
 
-const walk = spawn(process.execPath, [join(here, 'walkthrough.mjs'), '--app', appUrl, '--expect', 'Hello, xtof!',
-  '--server', server, ...(shots ? ['--shots', shots] : [])], { stdio: 'inherit' });
-const code = await new Promise((resolve) => walk.once('exit', resolve));
+const run = (script, extra) => {
+  const child = spawn(process.execPath, [join(here, script), '--app', appUrl, '--expect', 'Hello, xtof!',
+    '--server', server, ...(shots ? ['--shots', shots] : []), ...extra], { stdio: 'inherit' });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+};
+let code = await run('walkthrough.mjs', []);
+// Then the server's test tools (issue 12): debugger, clock, key rotation;
+// their screenshots follow the walkthrough's seven.
+if (code === 0) code = await run('server-tools.mjs', ['--first', '8']);
 app.close();
 stopAll();
-process.exit(code ?? 1);
+process.exit(code);

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 
 def require(module: str, extra: str, user: str) -> None:
-    """Raise ``ImportError`` naming the extra to install when ``module`` is not installed."""
-    if importlib.util.find_spec(module) is None:
-        raise ImportError(f"{user} needs {module}: pip install 'oatk[{extra}]'", name=module)
+    """Import ``module``, or raise ``ImportError`` naming the extra that installs it."""
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(f"{user} needs {module}: pip install 'oatk[{extra}]'", name=module) from e

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import weakref
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 
 from . import _oatk
@@ -72,12 +73,90 @@ def decide(
 async def decide_async(
     toolkit: _oatk.Toolkit, authorization: Optional[str], requirement: _oatk.Requirement, predicates: Predicates = ()
 ) -> Decision:
-    """:func:`decide` for a coroutine: the validation runs on a worker thread, so the
-    event loop goes on serving; the predicates run on the loop, where the route runs."""
-    result = await offload(_oatk.check, toolkit, authorization, requirement)
+    """:func:`decide` for a coroutine: the validation runs on one of oatk's worker
+    threads, so the event loop goes on serving; the predicates run on the loop,
+    where the route runs."""
+    result: Decision = await native("check", _oatk.check, toolkit, authorization, requirement)
     if isinstance(result, dict):
         return apply_predicates(result, predicates)
     return result
+
+
+class LoopCompletions:
+    """One event loop's native results (``_oatk.Completions``): oatk's worker
+    threads compute without the GIL and wake the loop through a socket it
+    watches; the loop turns each result into its future's value."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.native = _oatk.Completions()
+        self.waiting: Dict[int, "asyncio.Future[Any]"] = {}
+        loop.add_reader(self.native.fileno(), self.deliver)
+
+    def deliver(self) -> None:
+        for ticket, ok, value in self.native.drain():
+            future = self.waiting.pop(ticket, None)
+            if future is None or future.done():  # the awaiting task was cancelled
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+
+#: Each loop's completions; None where a loop cannot watch a socket.
+_completions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Optional[LoopCompletions]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+#: The loop last asked about, and its completions: one server runs one loop.
+_last: Tuple[Optional["weakref.ReferenceType[asyncio.AbstractEventLoop]"], Optional[LoopCompletions]] = (None, None)
+
+
+def completions(loop: asyncio.AbstractEventLoop) -> Optional[LoopCompletions]:
+    """The loop's native completions, made on first use; None where ``add_reader``
+    is not offered (Windows' proactor loop) or the loop cannot be tracked."""
+    global _last
+    last_loop, last = _last
+    if last_loop is not None and last_loop() is loop:
+        return last
+    found = _completions_of(loop)
+    try:
+        _last = (weakref.ref(loop), found)
+    except TypeError:
+        pass
+    return found
+
+
+def _completions_of(loop: asyncio.AbstractEventLoop) -> Optional[LoopCompletions]:
+    try:
+        return _completions[loop]
+    except KeyError:
+        pass
+    except TypeError:  # not weak-referenceable
+        return None
+    made: Optional[LoopCompletions]
+    try:
+        made = LoopCompletions(loop) if hasattr(_oatk, "Completions") else None
+    except (NotImplementedError, OSError):
+        made = None
+    _completions[loop] = made
+    return made
+
+
+async def native(name: str, fallback: Callable[..., _R], *args: Any) -> _R:
+    """``Completions.<name>(*args)`` on oatk's workers, awaited on this loop;
+    ``fallback(*args)`` on a Python worker thread where the loop has no completions."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return await offload(fallback, *args)
+    found = completions(loop)
+    if found is None:
+        return await offload(fallback, *args)
+    future: "asyncio.Future[_R]" = loop.create_future()
+    found.waiting[getattr(found.native, name)(*args)] = future
+    return await future
 
 
 async def offload(fn: Callable[..., _R], *args: Any) -> _R:

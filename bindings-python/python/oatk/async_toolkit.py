@@ -21,7 +21,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
 
-from ._guard import offload
+from . import _oatk
+from ._guard import native, offload
 from ._toolkit import JwksSource, PathLike, ToolkitBase, jwks_text, numeric_dates
 
 __all__ = ["AsyncOAuthToolkit"]
@@ -105,7 +106,7 @@ class AsyncOAuthToolkit(ToolkitBase):
     async def validate(self, token: Optional[str] = None) -> Dict[str, Any]:
         """Verify ``token`` (or the one read by ``from_file``) and return its claims;
         an :class:`oatk.InvalidTokenError` subclass when it must not be accepted."""
-        return await offload(self._native.validate, self._token(token))
+        return await native("validate", _oatk.Toolkit.validate, self._native, self._token(token))
 
     async def validate_with_claims(self, token: Optional[str], required: Mapping[str, Any]) -> Dict[str, Any]:
         """:meth:`validate`, then the required values and lists; :class:`oatk.ClaimsError` when not met."""

@@ -14,7 +14,10 @@ fn check(jwk: &Jwk, junk: &[u8]) {
     assert_eq!(again.public_key(), jwk.public_key());
     assert_eq!(again.kid(), jwk.kid());
     assert_eq!(again.alg(), jwk.alg());
-    assert!(!jwk.verify(b"header.payload", junk), "fuzz bytes verified as a signature");
+    assert!(
+        !jwk.verify(b"header.payload", junk),
+        "fuzz bytes verified as a signature"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

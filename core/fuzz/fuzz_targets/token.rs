@@ -42,9 +42,16 @@ fuzz_target!(|data: &[u8]| {
     }
     // The toolkit path, twice, so the second goes through the cache.
     let mut toolkit = Toolkit::new();
-    toolkit.with_jwk_set(keys.all.clone()).with_now(Some(NOW)).with_cache(4);
+    toolkit
+        .with_jwk_set(keys.all.clone())
+        .with_now(Some(NOW))
+        .with_cache(4);
     let first = toolkit.validate(Some(&text)).map_err(|e| e.kind());
     let second = toolkit.validate(Some(&text)).map_err(|e| e.kind());
-    assert_eq!(first.is_ok(), valid.is_ok(), "Toolkit and Validator disagree");
+    assert_eq!(
+        first.is_ok(),
+        valid.is_ok(),
+        "Toolkit and Validator disagree"
+    );
     assert_eq!(first, second, "a cached validation differs from the first");
 });

@@ -23,14 +23,17 @@
 //! HTTP Basic credentials). The pseudo-header `X-Fuzz-Peer: remote` sends
 //! the request from a network peer instead of loopback.
 //!
-//! Every response must have a status below 500 and a body that reads to the
-//! end; nothing may panic.
+//! Every response must have a status below 500 (but for the faults the admin
+//! API injects on purpose, which say so) and a body that reads to the end;
+//! nothing may panic.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use axum::body::Body;
-use axum::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, LOCATION, SET_COOKIE, TRANSFER_ENCODING};
+use axum::http::header::{
+    HeaderName, HeaderValue, CONTENT_LENGTH, LOCATION, SET_COOKIE, TRANSFER_ENCODING,
+};
 use axum::http::{Method, Request, Uri};
 use base64::Engine;
 use oatk::Toolkit;
@@ -104,7 +107,11 @@ impl Vars {
 
     /// Remember what a response hands out.
     fn capture(&mut self, headers: &axum::http::HeaderMap, body: &[u8]) {
-        for cookie in headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
+        for cookie in headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
             for (name, var) in [("oatk_session=", "session"), ("oatk_login=", "login")] {
                 if let Some(value) = cookie.strip_prefix(name) {
                     self.set(var, value.split(';').next().unwrap_or(""));
@@ -127,7 +134,13 @@ impl Vars {
             self.set("csrf", &String::from_utf8_lossy(&value[..end]));
         }
         if let Ok(Value::Object(json)) = serde_json::from_slice::<Value>(body) {
-            for name in ["access_token", "refresh_token", "id_token", "client_id", "client_secret"] {
+            for name in [
+                "access_token",
+                "refresh_token",
+                "id_token",
+                "client_id",
+                "client_secret",
+            ] {
                 if let Some(value) = json.get(name).and_then(Value::as_str) {
                     self.set(name, value);
                 }
@@ -136,7 +149,8 @@ impl Vars {
                 json.get("client_id").and_then(Value::as_str),
                 json.get("client_secret").and_then(Value::as_str),
             ) {
-                let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
                 self.set("basic", &basic);
             }
         }
@@ -262,10 +276,16 @@ pub fn build(raw: &Raw<'_>, vars: &Vars) -> Option<Request<Body>> {
     }
     let body = vars.substitute(raw.body);
     if !body.is_empty() {
-        request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        request
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
         *request.body_mut() = Body::from(body);
     }
-    oatk::server::fuzzing::connect(&mut request, SocketAddr::from(peer), SocketAddr::from(LOCAL));
+    oatk::server::fuzzing::connect(
+        &mut request,
+        SocketAddr::from(peer),
+        SocketAddr::from(LOCAL),
+    );
     Some(request)
 }
 
@@ -296,16 +316,22 @@ fn toolkit() -> &'static Toolkit {
 pub fn run(data: &[u8]) {
     let app = oatk::server::fuzzing::router(toolkit(), CONFIG, ISSUER).expect("fuzz server");
     let mut vars = Vars::default();
+    let mut faults_armed = false;
     for (i, raw) in split(data).iter().enumerate() {
         let Some(request) = build(raw, &vars) else {
             continue;
         };
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
         let shown = format!(
             "{} {} {:?} ({} body bytes)",
             request.method(),
             request.uri(),
             request.headers(),
-            request.headers().get(CONTENT_LENGTH).map_or("0", |v| v.to_str().unwrap_or("?"))
+            request
+                .headers()
+                .get(CONTENT_LENGTH)
+                .map_or("0", |v| v.to_str().unwrap_or("?"))
         );
         let response = runtime()
             .block_on(app.clone().oneshot(request))
@@ -314,12 +340,18 @@ pub fn run(data: &[u8]) {
         let body = runtime()
             .block_on(axum::body::to_bytes(body, usize::MAX))
             .unwrap_or_else(|e| panic!("request {i}: {shown}: the response body failed: {e}"));
+        // A fault armed by an earlier request (POST /admin/faults) answers
+        // 500 or 504 on purpose, and says so; no other 5xx is allowed.
+        let injected = faults_armed && find(&body, b"injected fault").is_some();
         assert!(
-            !parts.status.is_server_error(),
+            !parts.status.is_server_error() || injected,
             "request {i}: {shown} answered {}: {}",
             parts.status,
             String::from_utf8_lossy(&body)
         );
+        if method == Method::POST && path.ends_with("/admin/faults") && parts.status.is_success() {
+            faults_armed = true;
+        }
         if trace() {
             eprintln!(
                 "[{i}] {} -> {} {:?}",
@@ -352,10 +384,15 @@ pub fn start_and_probe(config: &str) {
     ] {
         let mut request = Request::new(Body::empty());
         *request.uri_mut() = Uri::from_static(path);
-        request
-            .headers_mut()
-            .insert(axum::http::header::HOST, HeaderValue::from_static("localhost"));
-        oatk::server::fuzzing::connect(&mut request, SocketAddr::from(LOOPBACK_PEER), SocketAddr::from(LOCAL));
+        request.headers_mut().insert(
+            axum::http::header::HOST,
+            HeaderValue::from_static("localhost"),
+        );
+        oatk::server::fuzzing::connect(
+            &mut request,
+            SocketAddr::from(LOOPBACK_PEER),
+            SocketAddr::from(LOCAL),
+        );
         let response = runtime()
             .block_on(app.clone().oneshot(request))
             .unwrap_or_else(|never| match never {});

@@ -15,7 +15,8 @@ Options:
   --host HOST      interface to listen on (default localhost)
   --port PORT      port (default 5000; 0 picks a free one)
   --issuer URL     the iss of its tokens, byte for byte (default http://HOST:PORT)
-  --config FILE    a TOML file with issuer, lifetimes, users and clients
+  --config FILE    a TOML file with issuer, lifetimes, users, clients, tenants
+                   and claim mappings
   --data DIR       where the SQLite database and generated key live (default ./.oatk)
   --memory         keep everything in memory, write nothing
   --quiet          no request log on stderr
@@ -24,7 +25,10 @@ Options:
   --help           this text
 
 Without with_private, a signing key is generated (and kept in --data).
-The admin API answers loopback peers, or peers presenting the admin token.
+Tenants are served by path (/{tenant}/.well-known/openid-configuration ...);
+/debugger decodes and validates a pasted token. The admin API (/admin/users,
+clients, clock, tenants, keys/rotate, keys/retire, faults, claim-mappings)
+answers loopback peers, or peers presenting the admin token.
 Bound beyond loopback (--host 0.0.0.0), it warns at start.
 ";
 

@@ -6,6 +6,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::issuers::TenantConfig;
+use super::issuers::MAX_TENANTS;
+pub use super::mappings::ClaimMapping;
+use super::mappings::MAX_MAPPINGS;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +31,11 @@ pub struct Config {
     pub admin_token: Option<String>,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
+    /// Tenants served by path (`/{name}/...`) from the start; others are
+    /// created on first use.
+    pub tenants: Vec<TenantConfig>,
+    /// Extra claims for matching tokens (see [`ClaimMapping`]).
+    pub claim_mappings: Vec<ClaimMapping>,
 }
 
 impl Default for Config {
@@ -42,6 +51,8 @@ impl Default for Config {
             admin_token: None,
             users: Vec::new(),
             clients: Vec::new(),
+            tenants: Vec::new(),
+            claim_mappings: Vec::new(),
         }
     }
 }
@@ -402,7 +413,38 @@ impl Config {
         for user in &config.users {
             user.check().map_err(|e| e.context("a user"))?;
         }
+        config.check_tenants()?;
+        if config.claim_mappings.len() > MAX_MAPPINGS {
+            return Err(Error::invalid_argument(format!(
+                "at most {MAX_MAPPINGS} claim_mappings"
+            )));
+        }
+        for (i, mapping) in config.claim_mappings.iter().enumerate() {
+            mapping
+                .check()
+                .map_err(|e| e.context(format!("claim_mappings[{i}]")))?;
+        }
         Ok(config)
+    }
+
+    fn check_tenants(&self) -> Result<()> {
+        if self.tenants.len() > MAX_TENANTS {
+            return Err(Error::invalid_argument(format!(
+                "at most {MAX_TENANTS} tenants"
+            )));
+        }
+        for (i, tenant) in self.tenants.iter().enumerate() {
+            tenant
+                .check()
+                .map_err(|e| e.context(format!("tenants[{i}]")))?;
+            if self.tenants[..i].iter().any(|t| t.name == tenant.name) {
+                return Err(Error::invalid_argument(format!(
+                    "tenants[{i}]: tenant {:?} is declared twice",
+                    tenant.name
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -433,6 +475,35 @@ mod tests {
         let err = Config::parse("issuer = \"x\"\n[[clients]]\nclient_idd = \"t\"\n").unwrap_err();
         assert!(err.message().contains("line 3"), "{err}");
         assert!(err.message().contains("client_idd"), "{err}");
+    }
+
+    #[test]
+    fn tenants_and_claim_mappings_are_checked_at_load() {
+        let config = Config::parse(
+            "[[tenants]]\nname = \"acme\"\n[[tenants]]\nname = \"b2c\"\nissuer = \"https://login.example/b2c/v2.0\"\n\
+             [[claim_mappings]]\nclient_id = \"svc\"\nclaims = { roles = [\"reader\"], on_behalf = \"${sub}\" }\n",
+        )
+        .unwrap();
+        assert_eq!(config.tenants.len(), 2);
+        assert_eq!(config.claim_mappings[0].client_id.as_deref(), Some("svc"));
+        for (text, reason) in [
+            ("[[tenants]]\nname = \"../x\"\n", "tenants[0]: tenant name"),
+            (
+                "[[tenants]]\nname = \"a\"\n[[tenants]]\nname = \"a\"\n",
+                "declared twice",
+            ),
+            (
+                "[[tenants]]\nname = \"admin\"\n",
+                "taken by the server's own routes",
+            ),
+            (
+                "[[claim_mappings]]\nclaims = { a = \"${user}\" }\n",
+                "claim_mappings[0]: claim a: unknown template ${user}",
+            ),
+        ] {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.message().contains(reason), "{text}: {err}");
+        }
     }
 
     #[test]

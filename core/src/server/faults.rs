@@ -114,8 +114,7 @@ impl Fault {
                 "a fault's count must be at least 1",
             ));
         }
-        if self.delay_ms.is_some() && matches!(self.kind, FaultKind::Error | FaultKind::Malformed)
-        {
+        if self.delay_ms.is_some() && matches!(self.kind, FaultKind::Error | FaultKind::Malformed) {
             return Err(Error::invalid_argument(
                 "delay_ms is for the timeout and slow faults",
             ));
@@ -204,6 +203,9 @@ fn endpoint_of(path: &str) -> Option<FaultEndpoint> {
 /// The layer that plays the faults. A CORS preflight is never one of the
 /// requests a fault counts.
 pub async fn inject(AxState(state): AxState<Arc<State>>, request: Request, next: Next) -> Response {
+    if state.faults.queued.load(Ordering::Acquire) == 0 {
+        return next.run(request).await;
+    }
     let fault = match endpoint_of(request.uri().path()) {
         Some(endpoint) if request.method() != Method::OPTIONS => state.faults.take(endpoint),
         _ => None,

@@ -5,14 +5,17 @@ use serde_json::{json, Map, Value};
 
 use super::config::Client;
 use super::http::random_id;
+use super::issuers::{Issuer, Keyring};
+use super::mappings::{Subject, PROTECTED};
 use super::store::RefreshToken;
 use super::State;
 use crate::error::Result;
 use crate::key::Algorithm;
-use crate::time;
 
 /// Who the tokens are for and what was granted.
 pub struct Grant<'a> {
+    /// Whose `iss` and keys: the root's or a tenant's.
+    pub issuer: &'a Issuer,
     pub client: &'a Client,
     /// None for `client_credentials`: the client acts for itself.
     pub username: Option<&'a str>,
@@ -24,6 +27,20 @@ pub struct Grant<'a> {
     /// replayed (RFC 6749 4.1.2), or a refresh token of the chain is reused
     /// after rotation (RFC 9700 4.14.2), they are all revoked.
     pub origin: Option<&'a str>,
+    /// Claims for this token instead of the stored user's
+    /// ([`super::Server::issue`] for a client acting for itself).
+    pub extra_claims: Option<&'a Map<String, Value>>,
+}
+
+/// What a client acting for itself gets when it names no scope: its
+/// registered scope, less `openid` (there is no user to identify).
+pub fn client_scope(client: &Client) -> String {
+    client
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty() && *s != "openid")
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A stable, opaque `sub` per user (OIDC Core 8): the same across restarts
@@ -39,17 +56,33 @@ pub fn has_scope(scope: &str, name: &str) -> bool {
 
 /// The token endpoint's success body (RFC 6749 5.1, OIDC Core 3.1.3.3).
 pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Value> {
-    let now = time::now();
+    let now = state.clock.now();
+    // One set of keys for every token of the response.
+    let keys = grant.issuer.keys(now);
     let lifetime = state.config.access_token_lifetime as i64;
     let user_claims = user_claims(state, grant)?;
     let client = grant.client;
     let sub = grant
         .username
         .map_or_else(|| client.client_id.clone(), subject);
+    let mapped = state.mappings.claims_for(&Subject {
+        client_id: &client.client_id,
+        scope: grant.scope,
+        username: grant.username,
+        sub: &sub,
+    });
 
     let jti = random_id(16);
-    let access = access_token_claims(state, grant, &sub, &jti, &user_claims, now);
-    let access_token = state.toolkit.mint(&access)?;
+    let mut access = access_token_claims(state, grant, &sub, &jti, now);
+    for (name, value) in &mapped {
+        if !PROTECTED.contains(&name.as_str()) {
+            access.insert(name.clone(), value.clone());
+        }
+    }
+    for (name, value) in &user_claims {
+        access.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    let access_token = mint(&keys, &access)?;
 
     let mut response = Map::new();
     response.insert("access_token".into(), access_token.clone().into());
@@ -65,16 +98,34 @@ pub fn tokens(state: &State, grant: &Grant<'_>, with_refresh: bool) -> Result<Va
             refresh = Some(token);
         }
         if has_scope(grant.scope, "openid") {
-            let id = id_token_claims(state, grant, username, &user_claims, &access_token, now);
-            response.insert("id_token".into(), state.toolkit.mint(&id)?.into());
+            let mut id = id_token_claims(
+                state,
+                grant,
+                username,
+                &user_claims,
+                &access_token,
+                &keys,
+                now,
+            );
+            for (name, value) in mapped {
+                id.entry(name).or_insert(value);
+            }
+            response.insert("id_token".into(), mint(&keys, &id)?.into());
         }
     }
     record_descent(state, grant, &jti, refresh.as_deref(), now)?;
     Ok(Value::Object(response))
 }
 
+fn mint(keys: &Keyring, claims: &Map<String, Value>) -> Result<String> {
+    crate::token::mint(&keys.signer, keys.alg, Some(&keys.kid), claims)
+}
+
 /// The stored claims of the user the tokens are for; none for a client acting for itself.
 fn user_claims(state: &State, grant: &Grant<'_>) -> Result<Map<String, Value>> {
+    if let Some(claims) = grant.extra_claims {
+        return Ok(claims.clone());
+    }
     Ok(match grant.username {
         Some(name) => state
             .store
@@ -85,20 +136,19 @@ fn user_claims(state: &State, grant: &Grant<'_>) -> Result<Map<String, Value>> {
     })
 }
 
-/// The access token's claims (RFC 9068 2.2, plus the original's extras), the
-/// user's own claims filling in where no standard one is set.
+/// The access token's standard claims (RFC 9068 2.2, plus the original's
+/// extras); mapped claims and the user's own are added after.
 fn access_token_claims(
     state: &State,
     grant: &Grant<'_>,
     sub: &str,
     jti: &str,
-    user_claims: &Map<String, Value>,
     now: i64,
 ) -> Map<String, Value> {
     let client = grant.client;
     let lifetime = state.config.access_token_lifetime as i64;
     let mut access = Map::new();
-    access.insert("iss".into(), state.issuer.clone().into());
+    access.insert("iss".into(), grant.issuer.issuer.clone().into());
     access.insert("sub".into(), sub.into());
     access.insert("aud".into(), client.client_id.clone().into());
     access.insert("azp".into(), client.client_id.clone().into());
@@ -114,9 +164,6 @@ fn access_token_claims(
     }
     access.insert("permission_groups".into(), json!(client.permission_groups));
     access.insert("allowed-origins".into(), json!(client.allowed_origins));
-    for (name, value) in user_claims {
-        access.entry(name.clone()).or_insert_with(|| value.clone());
-    }
     access
 }
 
@@ -137,6 +184,7 @@ fn issue_refresh_token(
             auth_time: grant.auth_time,
             expires_at: now + state.config.refresh_token_lifetime as i64,
             revoked: false,
+            tenant: grant.issuer.name().to_string(),
         },
     )?;
     Ok(token)
@@ -149,11 +197,12 @@ fn id_token_claims(
     username: &str,
     user_claims: &Map<String, Value>,
     access_token: &str,
+    keys: &Keyring,
     now: i64,
 ) -> Map<String, Value> {
     let client = grant.client;
     let mut id = Map::new();
-    id.insert("iss".into(), state.issuer.clone().into());
+    id.insert("iss".into(), grant.issuer.issuer.clone().into());
     id.insert("sub".into(), subject(username).into());
     id.insert("aud".into(), client.client_id.clone().into());
     id.insert(
@@ -162,10 +211,7 @@ fn id_token_claims(
     );
     id.insert("iat".into(), now.into());
     id.insert("auth_time".into(), grant.auth_time.into());
-    id.insert(
-        "at_hash".into(),
-        at_hash(state.toolkit.signing_identity().0, access_token).into(),
-    );
+    id.insert("at_hash".into(), at_hash(keys.alg, access_token).into());
     id.insert("azp".into(), client.client_id.clone().into());
     // OIDC Core 3.1.3.7 11: nonce exactly as sent, and absent when none was.
     if let Some(nonce) = grant.nonce {

@@ -160,7 +160,9 @@ impl Keyring {
     /// The same keys without those `gone` names; the signing key always stays.
     fn without(&self, gone: impl Fn(&str) -> bool) -> Keyring {
         let keep = |jwk: &Jwk| {
-            jwk.kid() == self.kid || jwk.public_key() == self.signer.public_key() || !gone(jwk.kid())
+            jwk.kid() == self.kid
+                || jwk.public_key() == self.signer.public_key()
+                || !gone(jwk.kid())
         };
         let filter = |set: &JwkSet| {
             let mut kept = JwkSet::new();
@@ -246,7 +248,20 @@ impl Issuer {
         }
     }
 
-    /// Its name in messages: `root` or `tenant "acme"`.
+    /// The tenant's name; empty for the root (as the store keeps it).
+    pub fn name(&self) -> &str {
+        self.tenant.as_deref().unwrap_or("")
+    }
+
+    /// The path its endpoints are under: empty for the root, `/acme` for a tenant.
+    pub fn path(&self) -> String {
+        self.tenant
+            .as_ref()
+            .map(|name| format!("/{name}"))
+            .unwrap_or_default()
+    }
+
+    /// Its name in messages: `the root issuer` or `tenant "acme"`.
     pub fn describe(&self) -> String {
         match &self.tenant {
             Some(name) => format!("tenant {name:?}"),
@@ -535,10 +550,7 @@ impl Issuers {
         let mut published = JwkSet::new();
         let kid = jwk.kid().to_string();
         published.push(jwk);
-        Ok((
-            Keyring::new(Arc::new(key), alg, kid, published),
-            Some(path),
-        ))
+        Ok((Keyring::new(Arc::new(key), alg, kid, published), Some(path)))
     }
 }
 
@@ -644,7 +656,10 @@ mod tests {
         let second = root.rotate(100, None).unwrap();
         assert_ne!(first, second);
         let keys = root.keys(100);
-        assert_eq!((keys.kid.as_str(), keys.published.len()), (second.as_str(), 2));
+        assert_eq!(
+            (keys.kid.as_str(), keys.published.len()),
+            (second.as_str(), 2)
+        );
         assert!(String::from_utf8_lossy(&keys.jwks_json).contains(&first));
         assert_eq!(root.retire(), 1);
         assert_eq!(root.keys(100).published.len(), 1);
@@ -653,7 +668,10 @@ mod tests {
         let third = root.rotate(1000, Some(60)).unwrap();
         assert_eq!(root.keys(1059).published.len(), 2);
         let after = root.keys(1060);
-        assert_eq!((after.kid.as_str(), after.published.len()), (third.as_str(), 1));
+        assert_eq!(
+            (after.kid.as_str(), after.published.len()),
+            (third.as_str(), 1)
+        );
         assert_eq!(after.verify.len(), 1, "a retired key verifies nothing");
         // retire_after 0: at once.
         root.rotate(2000, Some(0)).unwrap();

@@ -13,9 +13,9 @@ use serde_json::{Map, Value};
 use super::config::{Client, User};
 use super::discovery::SCOPES;
 use super::http::{self, OAuthError, Params};
+use super::issuers::{At, Issuer};
 use super::store::Code;
 use super::{pages, State};
-use crate::time;
 
 /// Who is signed in on this browser.
 struct Session {
@@ -32,8 +32,10 @@ pub(crate) fn session_user(
     let Some(id) = http::cookie(headers, http::SESSION_COOKIE) else {
         return Ok(None);
     };
-    let since =
-        time::now().saturating_sub(state.config.session_lifetime.min(i64::MAX as u64) as i64);
+    let since = state
+        .clock
+        .now()
+        .saturating_sub(state.config.session_lifetime.min(i64::MAX as u64) as i64);
     Ok(state
         .store
         .session(&id, since)?
@@ -90,7 +92,7 @@ fn sign_in(state: &State, params: &Params) -> Result<Result<Session, String>, OA
     let session = Session {
         id: http::random_id(32),
         username: username.to_string(),
-        auth_time: time::now(),
+        auth_time: state.clock.now(),
     };
     state
         .store
@@ -192,7 +194,7 @@ impl LoginForm<'_> {
 }
 
 /// A nonce this server could have set: URL-safe and short.
-fn valid_nonce(nonce: &str) -> bool {
+pub(crate) fn valid_nonce(nonce: &str) -> bool {
     (16..=64).contains(&nonce.len())
         && nonce
             .bytes()
@@ -243,6 +245,10 @@ pub async fn home_sign_in(
 /// A validated authorization request. Until `redirect_uri` is trusted, errors
 /// are shown as a page; after, they go back to the client (RFC 6749 4.1.2.1).
 struct AuthRequest {
+    /// The authorization endpoint it came to: the root's or a tenant's.
+    action: String,
+    /// Which tenant's endpoint; empty for the root.
+    tenant: String,
     client: Client,
     redirect_uri: String,
     /// The request named it (rather than the client's only one being used).
@@ -444,7 +450,7 @@ fn prompt_values(back: &Redirectable<'_>) -> Result<Vec<String>, Refusal> {
 }
 
 impl AuthRequest {
-    fn parse(state: &State, params: &Params) -> Result<AuthRequest, Refusal> {
+    fn parse(state: &State, issuer: &Issuer, params: &Params) -> Result<AuthRequest, Refusal> {
         let client_id = page_param(params, "client_id")?
             .ok_or_else(|| refusal_page("invalid_request", "missing parameter client_id"))?;
         let client = requesting_client(state, client_id)?;
@@ -464,6 +470,8 @@ impl AuthRequest {
         let nonce = back.get("nonce")?.map(str::to_owned);
         let login_hint = back.get("login_hint")?.map(str::to_owned);
         Ok(AuthRequest {
+            action: format!("{}/oauth/authorize", issuer.path()),
+            tenant: issuer.name().to_string(),
             scope,
             state: state_param,
             nonce,
@@ -513,7 +521,7 @@ impl AuthRequest {
     /// The login form, carrying the request.
     fn login_form(&self) -> LoginForm<'_> {
         LoginForm {
-            action: "/oauth/authorize",
+            action: &self.action,
             hidden: self.hidden(),
             login_hint: self.login_hint.as_deref(),
         }
@@ -533,8 +541,9 @@ impl AuthRequest {
                 code_challenge: self.code_challenge.clone(),
                 code_challenge_method: self.code_challenge_method.clone(),
                 auth_time: session.auth_time,
-                expires_at: time::now() + state.config.code_lifetime as i64,
+                expires_at: state.clock.now() + state.config.code_lifetime as i64,
                 redirect_uri_given: self.redirect_uri_given,
+                tenant: self.tenant.clone(),
             },
         )?;
         Ok(self.back(&[("code", &code)]))
@@ -546,16 +555,17 @@ pub(crate) fn csrf_token(state: &State, purpose: &str, session_id: &str) -> Stri
     http::csrf_token(&state.csrf_key, purpose, session_id)
 }
 
-/// `GET|POST /oauth/authorize`.
+/// `GET|POST /oauth/authorize` (and `/{tenant}/oauth/authorize`).
 pub async fn authorize(
     AxState(state): AxState<Arc<State>>,
+    at: At,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
     let params = request_params(&method, &uri, &headers, body)?;
-    let request = match AuthRequest::parse(&state, &params) {
+    let request = match AuthRequest::parse(&state, &at, &params) {
         Ok(r) => r,
         Err(Refusal::Page(page)) => return Ok(*page),
         Err(Refusal::Redirect(location)) => return Ok(redirect(&location)),
@@ -663,6 +673,7 @@ fn consent_or_grant(
     let mut hidden = request.hidden();
     hidden.push(("csrf".into(), csrf_token(state, "consent", &session.id)));
     Ok(pages::consent(
+        &request.action,
         &request.client,
         &request.scope,
         &session.username,

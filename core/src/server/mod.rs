@@ -1,19 +1,29 @@
 //! The fake OAuth2 / OpenID Connect server (axum + tokio), startable from the
 //! CLI (`oatk server run`) or in-process from any binding with [`start`].
 
+mod admin;
 pub mod cli;
+mod clock;
 pub mod config;
+mod debugger;
 mod discovery;
+mod faults;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod http;
 mod issue;
+mod issuers;
 mod login;
+mod mappings;
 mod pages;
 mod registration;
 mod router;
 mod serve;
 mod store;
+pub use clock::{ClockState, MAX_EPOCH};
+pub use faults::{Fault, FaultEndpoint, FaultKind, MAX_DELAY_MS, MAX_FAULTS};
+pub use issuers::{IssuerInfo, KeyInfo, MAX_KEYS, MAX_TENANTS};
+pub use mappings::{ClaimMapping, MAX_MAPPINGS};
 pub use router::{OATK_JS, STYLE_CSS};
 mod token_endpoint;
 
@@ -27,7 +37,11 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::key::{Algorithm, PrivateKey};
 use crate::toolkit::Toolkit;
+use clock::Clock;
 use config::{Client, Config, User};
+use faults::Faults;
+use issuers::{Issuers, TenantConfig};
+use mappings::ClaimMappings;
 use store::Store;
 
 /// The client tokens are issued for when a test names none: the seed's demo client.
@@ -133,14 +147,14 @@ impl Options {
 
 /// Shared by every request.
 pub(crate) struct State {
-    pub issuer: String,
     pub config: Config,
     pub store: Store,
-    /// Signs tokens; validates our own access tokens (issuer enforced).
-    pub toolkit: Toolkit,
-    /// Rendered once; a clone is a reference count, not a copy.
-    pub jwks_json: axum::body::Bytes,
-    pub discovery_json: axum::body::Bytes,
+    /// The root issuer and the tenants, with their keys and documents.
+    pub issuers: Issuers,
+    /// The server's now: every time-based rule reads it.
+    pub clock: Clock,
+    pub faults: Faults,
+    pub mappings: ClaimMappings,
     pub quiet: bool,
     /// Keys the CSRF tokens of the forms; new at every start.
     pub csrf_key: aws_lc_rs::hmac::Key,
@@ -148,6 +162,25 @@ pub(crate) struct State {
     pub admin_token: Option<String>,
     /// The `Host` names served besides loopback: the issuer's and the listen host.
     pub hosts: Vec<String>,
+}
+
+/// What [`Server::issue`] makes tokens for; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenRequest {
+    /// The user, as if they had signed in and consented; `None`: the client
+    /// acting for itself (as `client_credentials`).
+    pub username: Option<String>,
+    /// For a user, when not empty: their extra claims from now on (as
+    /// [`Server::upsert_user`]). For a client: extra claims of this token.
+    pub claims: Map<String, Value>,
+    /// Default [`DEFAULT_CLIENT_ID`]; need not be registered.
+    pub client_id: Option<String>,
+    /// Default [`DEFAULT_SCOPE`] for a user; the client's scope without
+    /// `openid` for a client.
+    pub scope: Option<String>,
+    /// A tenant's issuer and keys instead of the root's (created on first use).
+    pub tenant: Option<String>,
 }
 
 /// A running server, shared by reference: every method takes `&self`, so a
@@ -258,24 +291,33 @@ fn listen_url(host: &str, listener: &TcpListener) -> Result<String> {
     Ok(format!("http://{url_host}:{}", addr.port()))
 }
 
-/// The signer, the store seeded from the config, and the documents rendered once.
+/// The issuers and their keys, the store seeded from the config, the clock.
 fn initial_state(
     toolkit: Option<&Toolkit>,
     options: &Options,
     config: Config,
     issuer: String,
 ) -> Result<State> {
-    let mut signer = match toolkit {
-        Some(t) if t.signing_key().is_some() => t.keys_only(),
+    let persisted = !options.memory;
+    let (signer, key_file) = match toolkit {
+        Some(t) if t.signing_key().is_some() => (t.keys_only(), None),
         _ => {
             let mut t = Toolkit::new();
             t.with_private_key(server_key(options)?);
-            t
+            (t, persisted.then(|| options.data_dir.join(KEY_FILE)))
         }
     };
-    signer.with_issuer(&issuer);
+    let issuers = Issuers::new(
+        &signer,
+        issuer.clone(),
+        key_file,
+        persisted.then(|| options.data_dir.join("tenants")),
+    )?;
+    for tenant in &config.tenants {
+        issuers.create(tenant)?;
+    }
     let store = Store::open(
-        (!options.memory)
+        persisted
             .then(|| options.data_dir.join("oatk.sqlite3"))
             .as_deref(),
     )?;
@@ -285,9 +327,8 @@ fn initial_state(
     for client in &config.clients {
         store.upsert_client(client)?;
     }
-    store.purge(crate::time::now(), config.session_lifetime)?;
-    let jwks_json = signer.jwk_set().to_value().to_string().into();
-    let discovery_json = discovery::document(&issuer, &signer).to_string().into();
+    let clock = Clock::default();
+    store.purge(clock.now(), config.session_lifetime)?;
     let admin_token = options.admin_token.clone().or(config.admin_token.clone());
     let mut hosts: Vec<String> = [issuer.as_str(), &format!("http://{}", options.host)]
         .iter()
@@ -296,12 +337,12 @@ fn initial_state(
     hosts.retain(|h| !h.is_empty() && !matches!(h.as_str(), "0.0.0.0" | "[::]"));
     let csrf_secret = csrf_secret(options)?;
     Ok(State {
-        issuer,
+        mappings: ClaimMappings::new(config.claim_mappings.clone()),
         config,
         store,
-        toolkit: signer,
-        jwks_json,
-        discovery_json,
+        issuers,
+        clock,
+        faults: Faults::default(),
         quiet: options.quiet,
         csrf_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &csrf_secret),
         admin_token,
@@ -348,7 +389,7 @@ async fn purge_every_minute(state: Arc<State>) {
         every.tick().await;
         if let Err(e) = state
             .store
-            .purge(crate::time::now(), state.config.session_lifetime)
+            .purge(state.clock.now(), state.config.session_lifetime)
         {
             eprintln!("oatk server: purge failed: {e}");
         }
@@ -381,12 +422,15 @@ fn bind(host: &str, port: u16) -> Result<TcpListener> {
     })
 }
 
+/// The generated root signing key's file in the data directory.
+const KEY_FILE: &str = "signing_key.pem";
+
 /// The generated signing key: kept in the data directory, or in memory only.
 fn server_key(options: &Options) -> Result<PrivateKey> {
     if options.memory {
         return PrivateKey::generate(Algorithm::RS256, None);
     }
-    let path = options.data_dir.join("signing_key.pem");
+    let path = options.data_dir.join(KEY_FILE);
     if path.exists() {
         return crate::key::load_private(&path);
     }
@@ -427,9 +471,10 @@ impl Server {
         &self.url
     }
 
-    /// The `iss` of its tokens.
+    /// The `iss` of its tokens (of the root issuer; see [`Server::issuer_info`]
+    /// for a tenant's).
     pub fn issuer(&self) -> &str {
-        &self.state.issuer
+        &self.state.issuers.root.issuer
     }
 
     /// Its OpenID Connect discovery document (OIDC Discovery 4): what
@@ -443,9 +488,11 @@ impl Server {
         self.listen_addr
     }
 
-    /// The JWKS it publishes at `/oauth/certs`.
-    pub fn jwks(&self) -> &str {
-        std::str::from_utf8(&self.state.jwks_json).unwrap_or_default()
+    /// The JWKS it publishes at `/oauth/certs` now (it changes when the keys
+    /// rotate); a tenant's is in [`Server::issuer_info`].
+    pub fn jwks(&self) -> String {
+        let keys = self.state.issuers.root.keys(self.state.clock.now());
+        String::from_utf8_lossy(&keys.jwks_json).into_owned()
     }
 
     /// What `oatk server run` prints to stderr at start, for every front end
@@ -511,6 +558,7 @@ impl Server {
     /// tests that need no browser: the token endpoint's JSON response.
     /// `claims`, when not empty, replace the user's extra claims.
     /// `client_id` defaults to [`DEFAULT_CLIENT_ID`], `scope` to [`DEFAULT_SCOPE`].
+    /// [`Server::issue`] does the same for a tenant or a client acting for itself.
     pub fn issue_token(
         &self,
         username: &str,
@@ -518,22 +566,24 @@ impl Server {
         client_id: Option<&str>,
         scope: Option<&str>,
     ) -> Result<Value> {
+        self.issue(&TokenRequest {
+            username: Some(username.to_string()),
+            claims,
+            client_id: client_id.map(str::to_owned),
+            scope: scope.map(str::to_owned),
+            tenant: None,
+        })
+    }
+
+    /// Issue tokens as the token endpoint would, with no browser and no
+    /// client secret: for a user as if they had signed in and consented
+    /// (access token, refresh token, and an id_token when the scope has
+    /// `openid`), or with no `username` for the client acting for itself
+    /// (`client_credentials`: an access token only). Claim mappings apply.
+    pub fn issue(&self, request: &TokenRequest) -> Result<Value> {
         self.ensure_running()?;
-        let client_id = client_id.unwrap_or(DEFAULT_CLIENT_ID);
-        let scope = scope.unwrap_or(DEFAULT_SCOPE);
-        if !claims.is_empty() {
-            self.upsert_user(&User {
-                username: username.to_string(),
-                claims,
-            })?;
-        } else {
-            User {
-                username: username.to_string(),
-                claims: Map::new(),
-            }
-            .check()?;
-            self.state.store.ensure_user(username)?;
-        }
+        let issuer = self.state.issuers.get(request.tenant.as_deref())?;
+        let client_id = request.client_id.as_deref().unwrap_or(DEFAULT_CLIENT_ID);
         let client = self
             .state
             .store
@@ -542,17 +592,194 @@ impl Server {
                 client_id: client_id.to_string(),
                 ..Client::default()
             });
+        let Some(username) = request.username.as_deref() else {
+            let scope = request
+                .scope
+                .clone()
+                .unwrap_or_else(|| issue::client_scope(&client));
+            let grant = issue::Grant {
+                issuer: &issuer,
+                client: &client,
+                username: None,
+                scope: &scope,
+                nonce: None,
+                auth_time: self.state.clock.now(),
+                origin: None,
+                extra_claims: Some(&request.claims),
+            };
+            return issue::tokens(&self.state, &grant, false);
+        };
+        let user = User {
+            username: username.to_string(),
+            claims: request.claims.clone(),
+        };
+        user.check()?;
+        if request.claims.is_empty() {
+            self.state.store.ensure_user(username)?;
+        } else {
+            self.state.store.upsert_user(&user)?;
+        }
         // Its own grant, so a reused refresh token can revoke its chain.
         let origin = format!("issued:{}", http::random_id(16));
         let grant = issue::Grant {
+            issuer: &issuer,
             client: &client,
             username: Some(username),
-            scope,
+            scope: request.scope.as_deref().unwrap_or(DEFAULT_SCOPE),
             nonce: None,
-            auth_time: crate::time::now(),
+            auth_time: self.state.clock.now(),
             origin: Some(&origin),
+            extra_claims: None,
         };
         issue::tokens(&self.state, &grant, true)
+    }
+
+    /// [`Server::issue`] from JSON: `{"username": "xtof", "claims": {...},
+    /// "client_id": "test", "scope": "openid", "tenant": "acme"}`, every field optional.
+    pub fn issue_json(&self, json: &str) -> Result<Value> {
+        let request: TokenRequest = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("invalid token request: {e}")))?;
+        self.issue(&request)
+    }
+
+    // The clock
+
+    /// The server's now, in seconds since the epoch: the system clock unless
+    /// shifted or frozen.
+    pub fn now(&self) -> i64 {
+        self.state.clock.now()
+    }
+
+    /// Where the clock stands: now, its offset from the system clock, frozen or not.
+    pub fn clock(&self) -> ClockState {
+        self.state.clock.state()
+    }
+
+    /// Move the server's clock `seconds` ahead (behind when negative), so a
+    /// test sees tokens, codes, refresh tokens and sessions age without
+    /// sleeping. Returns the new now. A frozen clock stays frozen, moved.
+    pub fn advance_clock(&self, seconds: i64) -> Result<i64> {
+        self.ensure_running()?;
+        Ok(self.state.clock.advance(seconds)?.now)
+    }
+
+    /// Stop the server's clock at `epoch` (seconds) until advanced or reset.
+    pub fn freeze_clock(&self, epoch: i64) -> Result<()> {
+        self.ensure_running()?;
+        self.state.clock.freeze(epoch).map(drop)
+    }
+
+    /// Back to the system clock.
+    pub fn reset_clock(&self) {
+        self.state.clock.reset();
+    }
+
+    // Issuers and keys
+
+    /// The root issuer (`None`) or a tenant, created on first use as a
+    /// request to `/{tenant}/...` creates it: its issuer, URL and keys.
+    pub fn issuer_info(&self, tenant: Option<&str>) -> Result<IssuerInfo> {
+        self.ensure_running()?;
+        let issuer = self.state.issuers.get(tenant)?;
+        Ok(issuer.info(self.state.clock.now()))
+    }
+
+    /// Create a tenant with its own issuer string (default
+    /// `{root issuer}/{name}`), as `[[tenants]]` in the config does.
+    pub fn add_tenant(&self, name: &str, issuer: Option<&str>) -> Result<IssuerInfo> {
+        self.ensure_running()?;
+        let created = self.state.issuers.create(&TenantConfig {
+            name: name.to_string(),
+            issuer: issuer.map(str::to_owned),
+        })?;
+        Ok(created.info(self.state.clock.now()))
+    }
+
+    /// The root issuer, then every tenant by name.
+    pub fn issuers(&self) -> Vec<IssuerInfo> {
+        let now = self.state.clock.now();
+        self.state
+            .issuers
+            .all()
+            .iter()
+            .map(|i| i.info(now))
+            .collect()
+    }
+
+    /// Publish a new signing key beside the old ones for the root (`None`)
+    /// or a tenant, and sign new tokens with it; the old keys stay in the
+    /// JWKS until [`Server::retire_old_keys`]. Returns the new key's `kid`.
+    pub fn rotate_keys(&self, tenant: Option<&str>) -> Result<String> {
+        self.rotate(tenant, None)
+    }
+
+    /// [`Server::rotate_keys`], the old keys retiring by themselves
+    /// `retire_after` seconds later on the server's clock (0: at once).
+    pub fn rotate_keys_retiring(&self, tenant: Option<&str>, retire_after: u64) -> Result<String> {
+        self.rotate(tenant, Some(retire_after))
+    }
+
+    fn rotate(&self, tenant: Option<&str>, retire_after: Option<u64>) -> Result<String> {
+        self.ensure_running()?;
+        let issuer = self.state.issuers.get(tenant)?;
+        issuer.rotate(self.state.clock.now(), retire_after)
+    }
+
+    /// Remove every key but the signing one from the JWKS of the root
+    /// (`None`) or a tenant: tokens they signed stop validating. Returns how
+    /// many went.
+    pub fn retire_old_keys(&self, tenant: Option<&str>) -> Result<usize> {
+        self.ensure_running()?;
+        Ok(self.state.issuers.get(tenant)?.retire())
+    }
+
+    // Faults
+
+    /// Make an endpoint misbehave for its next requests (see [`Fault`]).
+    pub fn inject_fault(&self, fault: Fault) -> Result<()> {
+        self.ensure_running()?;
+        self.state.faults.add(fault).map(drop)
+    }
+
+    /// [`Server::inject_fault`] from the admin API's JSON:
+    /// `{"endpoint": "jwks", "kind": "timeout", "delay_ms": 5000, "count": 2}`.
+    pub fn inject_fault_json(&self, json: &str) -> Result<Fault> {
+        self.ensure_running()?;
+        self.state.faults.add(Fault::from_json(json)?)
+    }
+
+    /// The faults still waiting, with how many requests each has left.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.state.faults.list()
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    // Claim mappings
+
+    /// Add extra claims for matching tokens, after the config's mappings.
+    pub fn add_claim_mapping(&self, mapping: ClaimMapping) -> Result<()> {
+        self.ensure_running()?;
+        self.state.mappings.add(mapping)
+    }
+
+    /// [`Server::add_claim_mapping`] from JSON, the config's fields:
+    /// `{"client_id": "svc", "claims": {"roles": ["reader"], "on_behalf_of": "${sub}"}}`.
+    pub fn add_claim_mapping_json(&self, json: &str) -> Result<ClaimMapping> {
+        let mapping = ClaimMapping::from_json(json)?;
+        self.add_claim_mapping(mapping.clone())?;
+        Ok(mapping)
+    }
+
+    pub fn claim_mappings(&self) -> Vec<ClaimMapping> {
+        self.state.mappings.list()
+    }
+
+    /// Remove every mapping, the config's included (a restart brings those back).
+    pub fn clear_claim_mappings(&self) {
+        self.state.mappings.clear();
     }
 
     /// Stop serving and wait for the server thread to end. Safe to call

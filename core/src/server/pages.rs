@@ -1,5 +1,6 @@
-//! The fake server's HTML: login, consent, home, client registration, errors.
-//! Every value from a request or the store goes through `html_escape`.
+//! The fake server's HTML: login, consent, home, client registration, errors
+//! (the token debugger's page is in `debugger.rs`, in this layout). Every
+//! value from a request or the store goes through `html_escape`.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -29,13 +30,18 @@ fn layout(title: &str, user: Option<&str>, body: &str) -> Html<String> {
 <main class="container">
 {body}
 </main>
-<footer class="footer muted">oatk {version} · a fake OpenID Connect provider for development · <a href="/.well-known/openid-configuration">discovery</a> · <a href="/oauth/certs">JWKS</a></footer>
+<footer class="footer muted">oatk {version} · a fake OpenID Connect provider for development · <a href="/.well-known/openid-configuration">discovery</a> · <a href="/oauth/certs">JWKS</a> · <a href="/debugger" id="debugger-link">token debugger</a></footer>
 </body>
 </html>
 "#,
         title = esc(title),
         version = crate::VERSION,
     ))
+}
+
+/// A page in the common layout.
+pub(crate) fn page(title: &str, user: Option<&str>, body: &str) -> Response {
+    layout(title, user, body).into_response()
 }
 
 fn hidden_fields(fields: &[(String, String)]) -> String {
@@ -93,8 +99,10 @@ fn scope_description(scope: &str) -> &'static str {
     }
 }
 
-/// Ask the user to allow the client the scopes (OIDC Core 3.1.2.4).
+/// Ask the user to allow the client the scopes (OIDC Core 3.1.2.4), posting
+/// back to `action` (the root's or a tenant's authorization endpoint).
 pub fn consent(
+    action: &str,
     client: &Client,
     scope: &str,
     username: &str,
@@ -125,7 +133,7 @@ pub fn consent(
 <p><strong>{name}</strong> (<code>{id}</code>) wants to act on your behalf, <strong>{user}</strong>, with:</p>
 <ul class="scopes">{scopes}</ul>
 {groups}
-<form method="post" action="/oauth/authorize">
+<form method="post" action="{action}">
 {hidden}
 <div class="actions">
 <button type="submit" name="decision" value="allow" class="btn btn-primary" id="allow">Allow</button>
@@ -133,6 +141,7 @@ pub fn consent(
 </div>
 </form>
 </section>"#,
+        action = esc(action),
         name = esc(client.display_name()),
         id = esc(&client.client_id),
         user = esc(username),
@@ -169,6 +178,7 @@ pub fn home(username: &str, clients: &[Client]) -> Response {
 <h2>Client registrations</h2>
 {table}
 <div class="actions"><a class="btn btn-primary" id="create-client" href="/oauth/create-client">Create client registration</a>
+<a class="btn btn-secondary" id="debugger" href="/debugger">Token debugger</a>
 <a class="btn btn-secondary" id="logout" href="/oauth/logout">Log out</a></div>
 </section>"#,
         user = esc(username),

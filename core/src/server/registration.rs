@@ -164,7 +164,7 @@ pub async fn register(
         })?;
     Ok(json_ok(
         StatusCode::CREATED,
-        registration_response(&client, &auth_method),
+        registration_response(&client, &auth_method, state.clock.now()),
     ))
 }
 
@@ -252,10 +252,10 @@ fn registration_error(problem: String) -> OAuthError {
 }
 
 /// The client information response (RFC 7591 3.2.1).
-fn registration_response(client: &Client, auth_method: &str) -> Value {
+fn registration_response(client: &Client, auth_method: &str, now: i64) -> Value {
     let mut response = json!({
         "client_id": client.client_id,
-        "client_id_issued_at": crate::time::now(),
+        "client_id_issued_at": now,
         "client_name": client.name,
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,

@@ -15,8 +15,9 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 use super::http::{self, OAuthError};
+use super::issuers::split_tenant;
 use super::serve::LocalAddr;
-use super::{discovery, login, registration, token_endpoint, State};
+use super::{admin, debugger, discovery, faults, login, registration, token_endpoint, State};
 
 /// The browser script and the stylesheet: one copy each, in the binary.
 pub const OATK_JS: &str = include_str!("../../assets/oatk.js");
@@ -30,7 +31,8 @@ const MAX_BODY: usize = 64 * 1024;
 const MAX_DRAIN: usize = 1024 * 1024;
 
 /// The endpoints a browser app on another origin calls: discovery, keys,
-/// token, userinfo, revocation. Nothing else answers CORS.
+/// token, userinfo, revocation, of the root and of each tenant. Nothing else
+/// answers CORS.
 const CORS_PATHS: [&str; 7] = [
     "/.well-known/openid-configuration",
     "/.well-known/oauth-authorization-server",
@@ -57,7 +59,59 @@ pub fn router(state: Arc<State>) -> Router {
             "/admin/clients/{client_id}",
             delete(registration::delete_client),
         )
+        .route("/admin/clock", get(admin::clock).post(admin::set_clock))
+        .route(
+            "/admin/tenants",
+            get(admin::tenants).post(admin::add_tenant),
+        )
+        .route("/admin/keys/rotate", post(admin::rotate_keys))
+        .route("/admin/keys/retire", post(admin::retire_keys))
+        .route(
+            "/admin/faults",
+            get(admin::faults)
+                .post(admin::add_fault)
+                .delete(admin::clear_faults),
+        )
+        .route(
+            "/admin/claim-mappings",
+            get(admin::claim_mappings)
+                .post(admin::add_claim_mapping)
+                .delete(admin::clear_claim_mappings),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), admin_guard));
+    // The protocol endpoints again under `/{tenant}`: the same handlers, told
+    // the tenant by the layer (see issuers::At).
+    let tenants = Router::new()
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(discovery::metadata),
+        )
+        .route(
+            "/{tenant}/.well-known/oauth-authorization-server",
+            get(discovery::metadata),
+        )
+        .route("/{tenant}/oauth/well-known", get(discovery::metadata))
+        .route("/{tenant}/oauth/certs", get(discovery::certs))
+        .route(
+            "/{tenant}/oauth/authorize",
+            get(login::authorize).post(login::authorize),
+        )
+        .route("/{tenant}/oauth/token", post(token_endpoint::token))
+        .route(
+            "/{tenant}/oauth/userinfo",
+            get(token_endpoint::userinfo).post(token_endpoint::userinfo),
+        )
+        .route(
+            "/{tenant}/oauth/introspect",
+            post(token_endpoint::introspect),
+        )
+        .route("/{tenant}/oauth/revoke", post(token_endpoint::revoke))
+        .route(
+            "/{tenant}/oauth/logout",
+            get(login::logout).post(login::logout),
+        )
+        .route("/{tenant}/oauth/register", post(registration::register))
+        .route_layer(middleware::from_fn_with_state(state.clone(), tenant));
     let router = Router::new()
         .route("/", get(login::home).post(login::home_sign_in))
         .route(
@@ -87,7 +141,9 @@ pub fn router(state: Arc<State>) -> Router {
             get(registration::create_client_form).post(registration::create_client),
         )
         .route("/oauth/register", post(registration::register))
+        .route("/debugger", get(debugger::page).post(debugger::decode))
         .merge(admin)
+        .merge(tenants)
         .route(
             "/static/oatk.js",
             get(|| async { static_file("application/javascript; charset=utf-8", OATK_JS) }),
@@ -99,6 +155,10 @@ pub fn router(state: Arc<State>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
         .layer(middleware::from_fn(refuse_large_body))
         .layer(middleware::from_fn(cors))
         .layer(middleware::from_fn_with_state(state.clone(), check_host))
@@ -107,6 +167,36 @@ pub fn router(state: Arc<State>) -> Router {
         router
     } else {
         router.layer(middleware::from_fn_with_state(state, log))
+    }
+}
+
+/// The tenant a `/{tenant}/...` route names, created on first use (up to
+/// the cap), for the handler's `At`; a name that cannot be one is a 404.
+async fn tenant(AxState(state): AxState<Arc<State>>, mut request: Request, next: Next) -> Response {
+    let Some(name) = split_tenant(request.uri().path()).0.map(str::to_owned) else {
+        return not_found().await;
+    };
+    let issuer = match state.issuers.existing(&name) {
+        Some(issuer) => Ok(issuer),
+        // A new key takes a moment (RSA): off the request threads.
+        None => {
+            let state = state.clone();
+            tokio::task::spawn_blocking(move || state.issuers.get(Some(&name)))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(crate::Error::server(format!("tenant creation failed: {e}")))
+                })
+        }
+    };
+    match issuer {
+        Ok(issuer) => {
+            request.extensions_mut().insert(issuer);
+            next.run(request).await
+        }
+        Err(e) if e.kind() == crate::ErrorKind::InvalidArgument => {
+            OAuthError::new(StatusCode::NOT_FOUND, "not_found", e.message()).into_response()
+        }
+        Err(e) => OAuthError::from(e).into_response(),
     }
 }
 
@@ -314,7 +404,7 @@ fn same_secret(given: &str, expected: &str) -> bool {
 /// Open CORS on [`CORS_PATHS`], as the original: browser apps on any origin
 /// call them (no credentials). Their preflights are answered here.
 async fn cors(request: Request, next: Next) -> Response {
-    if !CORS_PATHS.contains(&request.uri().path()) {
+    if !CORS_PATHS.contains(&split_tenant(request.uri().path()).1) {
         return next.run(request).await;
     }
     let origin = request.headers().get(header::ORIGIN).cloned();

@@ -5,7 +5,6 @@
 //! clients cannot starve new requests.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -29,6 +28,27 @@ use super::Limits;
 /// axum's `ConnectInfo<SocketAddr>`.
 #[derive(Debug, Clone, Copy)]
 pub struct LocalAddr(pub SocketAddr);
+
+/// Set on a response by an injected fault (`slow`, `timeout`): the accept
+/// loop waits `delay` before sending it, or with `close` sends nothing and
+/// closes the connection. Outside the request timeout, which bounds the app.
+#[derive(Debug, Clone, Copy)]
+pub struct Hold {
+    pub delay: Duration,
+    pub close: bool,
+}
+
+/// Why a held connection closed without an answer (hyper drops it).
+#[derive(Debug)]
+struct NoAnswer;
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("injected timeout fault: closed without an answer")
+    }
+}
+
+impl std::error::Error for NoAnswer {}
 
 /// Largest request head (request line and headers) read, in bytes.
 const MAX_HEAD: usize = 16 * 1024;
@@ -157,12 +177,14 @@ struct PerConnection {
     connections: Arc<Connections>,
     id: u64,
     request_timeout: Duration,
+    /// A held answer ends early when the server stops.
+    stop: watch::Receiver<bool>,
 }
 
 impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
     type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Error = NoAnswer;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, NoAnswer>> + Send>>;
 
     fn call(&self, mut request: hyper::Request<Incoming>) -> Self::Future {
         request.extensions_mut().insert(ConnectInfo(self.remote));
@@ -170,12 +192,27 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
         let busy = Busy::start(self.connections.clone(), self.id);
         let app = self.app.clone();
         let limit = self.request_timeout;
+        let mut stop = self.stop.clone();
         Box::pin(async move {
             let _busy = busy;
             let request = request.map(axum::body::Body::new);
-            match tokio::time::timeout(limit, app.oneshot(request)).await {
-                Ok(response) => response,
-                Err(_) => Ok(timed_out()),
+            let response = match tokio::time::timeout(limit, app.oneshot(request)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => timed_out(),
+            };
+            match response.extensions().get::<Hold>().copied() {
+                Some(hold) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(hold.delay) => {}
+                        _ = stop.changed() => return Err(NoAnswer),
+                    }
+                    if hold.close {
+                        return Err(NoAnswer);
+                    }
+                    Ok(response)
+                }
+                None => Ok(response),
             }
         })
     }
@@ -243,6 +280,7 @@ pub async fn run(
             connections: connections.clone(),
             id,
             request_timeout: limits.request_timeout,
+            stop: stop.clone(),
         };
         tokio::spawn(connection(
             http.clone(),

@@ -23,9 +23,10 @@ CREATE TABLE IF NOT EXISTS consents (username TEXT NOT NULL, client_id TEXT NOT 
 CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
   username TEXT NOT NULL, scope TEXT NOT NULL, nonce TEXT, code_challenge TEXT, code_challenge_method TEXT,
   auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0,
-  redirect_uri_given INTEGER NOT NULL DEFAULT 1);
+  redirect_uri_given INTEGER NOT NULL DEFAULT 1, tenant TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS refresh_tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, username TEXT NOT NULL,
-  scope TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+  scope TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+  tenant TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS code_descendants (code TEXT NOT NULL, jti TEXT, refresh_token TEXT,
   expires_at INTEGER NOT NULL);
@@ -59,6 +60,9 @@ pub struct Code {
     /// The authorization request named `redirect_uri`, so the token request
     /// must too (RFC 6749 4.1.3).
     pub redirect_uri_given: bool,
+    /// The tenant whose authorization endpoint issued it; empty for the root.
+    /// Only that issuer's token endpoint redeems it.
+    pub tenant: String,
 }
 
 #[derive(Debug, Clone)]
@@ -69,11 +73,13 @@ pub struct RefreshToken {
     pub auth_time: i64,
     pub expires_at: i64,
     pub revoked: bool,
+    /// The tenant that issued it; empty for the root.
+    pub tenant: String,
 }
 
 /// What redeeming a code found.
 pub enum Redeemed {
-    Fresh(Code),
+    Fresh(Box<Code>),
     AlreadyUsed,
     Unknown,
 }
@@ -336,8 +342,8 @@ impl Store {
         self.with(|db| {
             db.execute(
                 "INSERT INTO codes (code, client_id, redirect_uri, username, scope, nonce, code_challenge,
-                   code_challenge_method, auth_time, expires_at, redirect_uri_given)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                   code_challenge_method, auth_time, expires_at, redirect_uri_given, tenant)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     code,
                     c.client_id,
@@ -349,7 +355,8 @@ impl Store {
                     c.code_challenge_method,
                     c.auth_time,
                     c.expires_at,
-                    c.redirect_uri_given
+                    c.redirect_uri_given,
+                    c.tenant
                 ],
             )
         })?;
@@ -363,7 +370,7 @@ impl Store {
                 .query_row(
                     "UPDATE codes SET used = 1 WHERE code = ?1 AND used = 0 RETURNING client_id, redirect_uri,
                        username, scope, nonce, code_challenge, code_challenge_method, auth_time, expires_at,
-                       redirect_uri_given",
+                       redirect_uri_given, tenant",
                     params![code],
                     |r| {
                         Ok(Code {
@@ -377,12 +384,13 @@ impl Store {
                             auth_time: r.get(7)?,
                             expires_at: r.get(8)?,
                             redirect_uri_given: r.get(9)?,
+                            tenant: r.get(10)?,
                         })
                     },
                 )
                 .optional()?;
             if let Some(code) = row {
-                return Ok(Redeemed::Fresh(code));
+                return Ok(Redeemed::Fresh(Box::new(code)));
             }
             let exists: Option<i64> =
                 db.query_row("SELECT 1 FROM codes WHERE code = ?1", params![code], |r| r.get(0)).optional()?;
@@ -395,9 +403,9 @@ impl Store {
     pub fn insert_refresh_token(&self, token: &str, t: &RefreshToken) -> Result<()> {
         self.with(|db| {
             db.execute(
-                "INSERT INTO refresh_tokens (token, client_id, username, scope, auth_time, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![token, t.client_id, t.username, t.scope, t.auth_time, t.expires_at],
+                "INSERT INTO refresh_tokens (token, client_id, username, scope, auth_time, expires_at, tenant)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![token, t.client_id, t.username, t.scope, t.auth_time, t.expires_at, t.tenant],
             )
         })?;
         Ok(())
@@ -406,7 +414,7 @@ impl Store {
     pub fn refresh_token(&self, token: &str) -> Result<Option<RefreshToken>> {
         self.with(|db| {
             db.query_row(
-                "SELECT client_id, username, scope, auth_time, expires_at, revoked FROM refresh_tokens WHERE token = ?1",
+                "SELECT client_id, username, scope, auth_time, expires_at, revoked, tenant FROM refresh_tokens WHERE token = ?1",
                 params![token],
                 |r| {
                     Ok(RefreshToken {
@@ -416,6 +424,7 @@ impl Store {
                         auth_time: r.get(3)?,
                         expires_at: r.get(4)?,
                         revoked: r.get::<_, i64>(5)? != 0,
+                        tenant: r.get(6)?,
                     })
                 },
             )
@@ -558,6 +567,13 @@ fn migrate(db: &Connection) -> rusqlite::Result<()> {
             "ALTER TABLE codes ADD COLUMN redirect_uri_given INTEGER NOT NULL DEFAULT 1",
         )?;
     }
+    for table in ["codes", "refresh_tokens"] {
+        if !has(table, "tenant")? {
+            db.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"
+            ))?;
+        }
+    }
     Ok(())
 }
 
@@ -629,6 +645,7 @@ mod tests {
             auth_time: now,
             expires_at,
             redirect_uri_given: true,
+            tenant: String::new(),
         };
         store.insert_code("gone", &code(now - 3600)).unwrap();
         store.insert_code("recent", &code(now - 10)).unwrap();
@@ -639,6 +656,7 @@ mod tests {
             auth_time: now,
             expires_at,
             revoked: false,
+            tenant: String::new(),
         };
         store
             .insert_refresh_token("r-old", &refresh(now - 1))

@@ -14,9 +14,9 @@ use serde_json::{json, Map, Value};
 use super::config::Client;
 use super::http::{self, json_ok, OAuthError, Params};
 use super::issue::{self, Grant};
+use super::issuers::{At, Issuer};
 use super::store::{Code, Redeemed};
 use super::State;
-use crate::time;
 
 fn params(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Params, OAuthError> {
     let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", e.body_text()))?;
@@ -89,9 +89,10 @@ fn authenticate(
     }
 }
 
-/// `POST /oauth/token`.
+/// `POST /oauth/token` (and `/{tenant}/oauth/token`).
 pub async fn token(
     AxState(state): AxState<Arc<State>>,
+    at: At,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
@@ -99,9 +100,9 @@ pub async fn token(
     let client = authenticate(&state, &headers, &params)?;
     let grant_type = params.require("grant_type")?;
     let body = match grant_type {
-        "authorization_code" => authorization_code(&state, &params, client)?,
-        "refresh_token" => refresh_token(&state, &params, client)?,
-        "client_credentials" => client_credentials(&state, &params, client)?,
+        "authorization_code" => authorization_code(&state, &at, &params, client)?,
+        "refresh_token" => refresh_token(&state, &at, &params, client)?,
+        "client_credentials" => client_credentials(&state, &at, &params, client)?,
         other => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -151,30 +152,46 @@ fn bound_client(
 /// RFC 6749 4.1.3 with RFC 7636 4.6.
 fn authorization_code(
     state: &State,
+    issuer: &Issuer,
     params: &Params,
     caller: Option<(Client, Auth)>,
 ) -> Result<Value, OAuthError> {
     let code_text = params.require("code")?;
     let code = redeem_code(state, code_text)?;
+    same_issuer(issuer, &code.tenant, "authorization code")?;
     let client = bound_client(state, caller, &code.client_id, "authorization code")?;
     ensure_grant(&client, "authorization_code")?;
     check_redirect_uri(params, &code)?;
     verify_pkce(&code, params.get("code_verifier")?)?;
     let grant = Grant {
+        issuer,
         client: &client,
         username: Some(&code.username),
         scope: &code.scope,
         nonce: code.nonce.as_deref(),
         auth_time: code.auth_time,
         origin: Some(code_text),
+        extra_claims: None,
     };
     Ok(issue::tokens(state, &grant, true)?)
+}
+
+/// A code or refresh token is redeemed only where it was issued: the root's
+/// token endpoint, or its own tenant's.
+fn same_issuer(issuer: &Issuer, tenant: &str, what: &str) -> Result<(), OAuthError> {
+    if issuer.name() == tenant {
+        return Ok(());
+    }
+    Err(OAuthError::invalid_grant(format!(
+        "{what} was issued by another issuer, not {}",
+        issuer.describe()
+    )))
 }
 
 /// The code, once and unexpired; a replay revokes what it gave (RFC 6749 4.1.2).
 fn redeem_code(state: &State, code_text: &str) -> Result<Code, OAuthError> {
     let code = match state.store.redeem_code(code_text)? {
-        Redeemed::Fresh(code) => code,
+        Redeemed::Fresh(code) => *code,
         Redeemed::AlreadyUsed => {
             // RFC 6749 4.1.2: a replayed code may be stolen; take back what it gave.
             state.store.revoke_descendants(code_text)?;
@@ -184,7 +201,7 @@ fn redeem_code(state: &State, code_text: &str) -> Result<Code, OAuthError> {
         }
         Redeemed::Unknown => return Err(OAuthError::invalid_grant("unknown authorization code")),
     };
-    if time::now() >= code.expires_at {
+    if state.clock.now() >= code.expires_at {
         return Err(OAuthError::invalid_grant("authorization code expired"));
     }
     Ok(code)
@@ -245,6 +262,7 @@ fn verify_pkce(code: &Code, verifier: Option<&str>) -> Result<(), OAuthError> {
 /// RFC 6749 6, with rotation: each refresh token works once.
 fn refresh_token(
     state: &State,
+    issuer: &Issuer,
     params: &Params,
     caller: Option<(Client, Auth)>,
 ) -> Result<Value, OAuthError> {
@@ -252,10 +270,11 @@ fn refresh_token(
     let Some(stored) = state.store.refresh_token(token)? else {
         return Err(OAuthError::invalid_grant("unknown refresh token"));
     };
+    same_issuer(issuer, &stored.tenant, "refresh token")?;
     if stored.revoked {
         return Err(reused(state, token)?);
     }
-    if time::now() >= stored.expires_at {
+    if state.clock.now() >= stored.expires_at {
         return Err(OAuthError::invalid_grant("refresh token expired"));
     }
     let client = bound_client(state, caller, &stored.client_id, "refresh token")?;
@@ -268,12 +287,14 @@ fn refresh_token(
     // The new tokens descend from the same authorization code as the old.
     let origin = state.store.code_of_refresh_token(token)?;
     let grant = Grant {
+        issuer,
         client: &client,
         username: Some(&stored.username),
         scope: &scope,
         nonce: None,
         auth_time: stored.auth_time,
         origin: origin.as_deref(),
+        extra_claims: None,
     };
     Ok(issue::tokens(state, &grant, true)?)
 }
@@ -312,6 +333,7 @@ fn narrow_scope(
 /// RFC 6749 4.4: a confidential client acting for itself.
 fn client_credentials(
     state: &State,
+    issuer: &Issuer,
     params: &Params,
     caller: Option<(Client, Auth)>,
 ) -> Result<Value, OAuthError> {
@@ -327,30 +349,31 @@ fn client_credentials(
     ensure_grant(&client, "client_credentials")?;
     let scope = match narrow_scope(params, &client.scope, "is not available to this client")? {
         Some(requested) => requested,
-        None => client
-            .scope
-            .split(' ')
-            .filter(|s| *s != "openid")
-            .collect::<Vec<_>>()
-            .join(" "),
+        None => issue::client_scope(&client),
     };
     let grant = Grant {
+        issuer,
         client: &client,
         username: None,
         scope: &scope,
         nonce: None,
-        auth_time: time::now(),
+        auth_time: state.clock.now(),
         origin: None,
+        extra_claims: None,
     };
     Ok(issue::tokens(state, &grant, false)?)
 }
 
-/// Validate one of our own access tokens: signature, issuer, expiry,
-/// revocation, and that it is an access token (an id_token is not).
-fn access_claims(state: &State, token: &str) -> Result<Map<String, Value>, OAuthError> {
-    let claims = state
-        .toolkit
-        .validate(Some(token))
+/// Validate one of the issuer's own access tokens: signature, issuer,
+/// expiry (server clock), revocation, and that it is an access token (an
+/// id_token is not).
+fn access_claims(
+    state: &State,
+    issuer: &Issuer,
+    token: &str,
+) -> Result<Map<String, Value>, OAuthError> {
+    let claims = issuer
+        .validate(token, state.clock.now())
         .map_err(|e| OAuthError::invalid_token(e.message()))?;
     if claims.get("typ").and_then(Value::as_str) != Some("Bearer") {
         return Err(OAuthError::invalid_token("not an access token"));
@@ -366,6 +389,7 @@ fn access_claims(state: &State, token: &str) -> Result<Map<String, Value>, OAuth
 /// `GET|POST /oauth/userinfo`.
 pub async fn userinfo(
     AxState(state): AxState<Arc<State>>,
+    at: At,
     method: Method,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -385,7 +409,7 @@ pub async fn userinfo(
             return Err(e);
         }
     };
-    let claims = access_claims(&state, token)?;
+    let claims = access_claims(&state, &at, token)?;
     let username = claims
         .get("username")
         .and_then(Value::as_str)
@@ -421,6 +445,7 @@ fn require_client(
 /// its own access and refresh tokens; anything else is `{"active": false}`.
 pub async fn introspect(
     AxState(state): AxState<Arc<State>>,
+    at: At,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
@@ -438,7 +463,7 @@ pub async fn introspect(
     let owned = |claims: &Map<String, Value>| {
         claims.get("client_id").and_then(Value::as_str) == Some(caller.client_id.as_str())
     };
-    if let Some(claims) = access_claims(&state, token).ok().filter(owned) {
+    if let Some(claims) = access_claims(&state, &at, token).ok().filter(owned) {
         let mut body = Map::new();
         body.insert("active".into(), true.into());
         body.insert("token_type".into(), "Bearer".into());
@@ -461,12 +486,16 @@ pub async fn introspect(
         return Ok(json_ok(StatusCode::OK, Value::Object(body)));
     }
     if let Some(rt) = state.store.refresh_token(token)? {
-        if !rt.revoked && time::now() < rt.expires_at && rt.client_id == caller.client_id {
+        if !rt.revoked
+            && state.clock.now() < rt.expires_at
+            && rt.client_id == caller.client_id
+            && rt.tenant == at.name()
+        {
             return Ok(json_ok(
                 StatusCode::OK,
                 json!({"active": true, "token_type": "refresh_token", "client_id": rt.client_id,
                        "username": rt.username, "sub": issue::subject(&rt.username), "scope": rt.scope,
-                       "exp": rt.expires_at, "iss": state.issuer}),
+                       "exp": rt.expires_at, "iss": at.issuer}),
             ));
         }
     }
@@ -477,6 +506,7 @@ pub async fn introspect(
 /// `POST /oauth/revoke` (RFC 7009 2). Unknown tokens also get 200 (2.2).
 pub async fn revoke(
     AxState(state): AxState<Arc<State>>,
+    at: At,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OAuthError> {
@@ -487,7 +517,7 @@ pub async fn revoke(
         if rt.client_id == client.client_id {
             state.store.revoke_refresh_token(token)?;
         }
-    } else if let Ok(claims) = access_claims(&state, token) {
+    } else if let Ok(claims) = access_claims(&state, &at, token) {
         let owner = claims
             .get("client_id")
             .or(claims.get("aud"))

@@ -71,4 +71,29 @@ static inline oatk_status go_oatk_server_upsert_client(const oatk_server *s, con
   GO_OATK(oatk_server_upsert_client(s, json));
 }
 
+static inline oatk_status go_oatk_server_issue(const oatk_server *s, const char *req, char **out, char **msg) {
+  GO_OATK(oatk_server_issue(s, req, out));
+}
+static inline oatk_status go_oatk_server_now(const oatk_server *s, int64_t *now, char **msg) {
+  GO_OATK(oatk_server_now(s, now));
+}
+static inline oatk_status go_oatk_server_advance_clock(const oatk_server *s, int64_t secs, int64_t *now, char **msg) {
+  GO_OATK(oatk_server_advance_clock(s, secs, now));
+}
+static inline oatk_status go_oatk_server_freeze_clock(const oatk_server *s, int64_t epoch, char **msg) {
+  GO_OATK(oatk_server_freeze_clock(s, epoch));
+}
+static inline oatk_status go_oatk_server_reset_clock(const oatk_server *s, char **msg) {
+  GO_OATK(oatk_server_reset_clock(s));
+}
+static inline oatk_status go_oatk_server_issuer_info(const oatk_server *s, const char *tenant, char **out, char **msg) {
+  GO_OATK(oatk_server_issuer_info(s, tenant, out));
+}
+static inline oatk_status go_oatk_server_rotate_keys(const oatk_server *s, const char *tenant, char **kid, char **msg) {
+  GO_OATK(oatk_server_rotate_keys(s, tenant, kid));
+}
+static inline oatk_status go_oatk_server_retire_old_keys(const oatk_server *s, const char *tenant, size_t *n,
+                                                         char **msg) {
+  GO_OATK(oatk_server_retire_old_keys(s, tenant, n));
+}
 #endif

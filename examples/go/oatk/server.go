@@ -8,6 +8,7 @@ import "C"
 import (
 	"encoding/json"
 	"runtime"
+	"time"
 )
 
 // ServerOptions says how to start the fake server. The zero value means:
@@ -109,7 +110,8 @@ func (s *Server) Issuer() string { return s.issuer }
 // Toolkit.UsingProvider or any OIDC client library.
 func (s *Server) DiscoveryURL() string { return s.discoveryURL }
 
-// JWKS is the key set it publishes at /oauth/certs.
+// JWKS is the key set it published at /oauth/certs when it started (after
+// RotateKeys, IssuerInfo lists the current keys).
 func (s *Server) JWKS() string { return s.jwks }
 
 // IssueToken issues tokens for a user as if they had logged in and consented
@@ -185,6 +187,173 @@ func (s *Server) upsert(name string, value map[string]any, f func(*C.oatk_server
 	err = errorFrom(f(s.ptr, arg, &msg), msg)
 	runtime.KeepAlive(s)
 	return err
+}
+
+// TokenRequest is what Server.Issue makes tokens for; every field is optional.
+type TokenRequest struct {
+	// The user, as if they had signed in and consented; "" for the client
+	// acting for itself (client_credentials: an access token only).
+	Username string `json:"username,omitempty"`
+	// For a user: their extra claims from now on (nil keeps theirs). For a
+	// client: extra claims of this token.
+	Claims Claims `json:"claims,omitempty"`
+	// The audience; "" is "test", the seed's demo client (need not be registered).
+	ClientID string `json:"client_id,omitempty"`
+	// "" is "openid profile" for a user, the client's scope for a client.
+	Scope string `json:"scope,omitempty"`
+	// A tenant's issuer and keys instead of the root's (created on first use).
+	Tenant string `json:"tenant,omitempty"`
+}
+
+// Issue issues tokens as the token endpoint would, with no browser and no
+// client secret, and returns the token endpoint's JSON response.
+func (s *Server) Issue(req TokenRequest) (map[string]any, error) {
+	text, err := json.Marshal(req)
+	if err != nil {
+		return nil, invalidArgument("token request: " + err.Error())
+	}
+	arg, err := cstring("request", string(text))
+	if err != nil {
+		return nil, err
+	}
+	defer free(arg)
+	var out, msg *C.char
+	err = errorFrom(C.go_oatk_server_issue(s.ptr, arg, &out, &msg), msg)
+	runtime.KeepAlive(s)
+	if err != nil {
+		return nil, err
+	}
+	var response map[string]any
+	err = json.Unmarshal([]byte(takeString(out)), &response)
+	return response, err
+}
+
+// Now is the server's now: the system clock unless advanced or frozen.
+func (s *Server) Now() (time.Time, error) {
+	var now C.int64_t
+	var msg *C.char
+	err := errorFrom(C.go_oatk_server_now(s.ptr, &now, &msg), msg)
+	runtime.KeepAlive(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(int64(now), 0), nil
+}
+
+// AdvanceClock moves the server's clock d ahead (behind when negative,
+// whole seconds), so tokens, codes, refresh tokens and sessions age without
+// sleeping, and returns its new now: give it to Toolkit.WithNow so the
+// validator under test sees the same time.
+func (s *Server) AdvanceClock(d time.Duration) (time.Time, error) {
+	var now C.int64_t
+	var msg *C.char
+	err := errorFrom(C.go_oatk_server_advance_clock(s.ptr, C.int64_t(d/time.Second), &now, &msg), msg)
+	runtime.KeepAlive(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(int64(now), 0), nil
+}
+
+// FreezeClock stops the server's clock at t (whole seconds) until it is
+// advanced or reset.
+func (s *Server) FreezeClock(t time.Time) error {
+	var msg *C.char
+	err := errorFrom(C.go_oatk_server_freeze_clock(s.ptr, C.int64_t(t.Unix()), &msg), msg)
+	runtime.KeepAlive(s)
+	return err
+}
+
+// ResetClock puts the server's clock back on the system clock.
+func (s *Server) ResetClock() error {
+	var msg *C.char
+	err := errorFrom(C.go_oatk_server_reset_clock(s.ptr, &msg), msg)
+	runtime.KeepAlive(s)
+	return err
+}
+
+// IssuerKey is one key an issuer publishes.
+type IssuerKey struct {
+	KID string `json:"kid"`
+	Alg string `json:"alg"`
+	// Signing: new tokens are signed with it.
+	Signing bool `json:"signing"`
+	// RetireAt is when it leaves the key set (server clock, Unix seconds);
+	// nil: when retired on request.
+	RetireAt *int64 `json:"retire_at"`
+}
+
+// Issuer is the root issuer or a tenant of the fake server.
+type Issuer struct {
+	Tenant string `json:"tenant"` // "" for the root
+	Issuer string `json:"issuer"` // the iss of its tokens
+	// URL is where its endpoints are served: what Toolkit.UsingProvider or
+	// an OIDC client library is given.
+	URL          string      `json:"url"`
+	DiscoveryURL string      `json:"discovery_url"`
+	JWKSURI      string      `json:"jwks_uri"`
+	Keys         []IssuerKey `json:"keys"` // the signing key first
+}
+
+// IssuerInfo describes the root issuer (tenant "") or a tenant, created on
+// first use as a request to {URL}/{tenant}/... creates it.
+func (s *Server) IssuerInfo(tenant string) (*Issuer, error) {
+	ctenant, err := optionalCString("tenant", tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer free(ctenant)
+	var out, msg *C.char
+	err = errorFrom(C.go_oatk_server_issuer_info(s.ptr, ctenant, &out, &msg), msg)
+	runtime.KeepAlive(s)
+	if err != nil {
+		return nil, err
+	}
+	var info Issuer
+	err = json.Unmarshal([]byte(takeString(out)), &info)
+	return &info, err
+}
+
+// RotateKeys publishes a new signing key beside the old ones, for the root
+// issuer (tenant "") or a tenant, signs new tokens with it and returns its
+// kid. The old keys stay published until RetireOldKeys.
+func (s *Server) RotateKeys(tenant string) (string, error) {
+	ctenant, err := optionalCString("tenant", tenant)
+	if err != nil {
+		return "", err
+	}
+	defer free(ctenant)
+	var kid, msg *C.char
+	err = errorFrom(C.go_oatk_server_rotate_keys(s.ptr, ctenant, &kid, &msg), msg)
+	runtime.KeepAlive(s)
+	if err != nil {
+		return "", err
+	}
+	return takeString(kid), nil
+}
+
+// RetireOldKeys removes every key but the signing one from the key set of
+// the root issuer (tenant "") or a tenant, so tokens they signed stop
+// validating; it returns how many went.
+func (s *Server) RetireOldKeys(tenant string) (int, error) {
+	ctenant, err := optionalCString("tenant", tenant)
+	if err != nil {
+		return 0, err
+	}
+	defer free(ctenant)
+	var n C.size_t
+	var msg *C.char
+	err = errorFrom(C.go_oatk_server_retire_old_keys(s.ptr, ctenant, &n, &msg), msg)
+	runtime.KeepAlive(s)
+	return int(n), err
+}
+
+// optionalCString is NULL for "" (free(NULL) is fine).
+func optionalCString(name, value string) (*C.char, error) {
+	if value == "" {
+		return nil, nil
+	}
+	return cstring(name, value)
 }
 
 // Close stops the server and waits for it. Closing twice is a no-op.

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""A protected FastAPI route under uvicorn: oatk's dependency vs the original
+oatk 0.2.1's, vs the same app's unprotected route, side by side in one run.
+
+Two uvicorn processes (one worker each, uvloop + httptools), started together:
+
+- this package (the python running this script): ``/open`` (no dependency),
+  ``/bearer-only`` (FastAPI's share: a dependency of the same shape, Request
+  and ``HTTPBearer``, that checks nothing), ``/oatk`` (``OAuthToolkitDependency(AsyncOAuthToolkit()...).get_current_user``,
+  no cache: every request checks the signature) and ``/oatk-cache`` (the same
+  with ``with_cache()``: wrk repeats one token, as a browser session does);
+- the original 0.2.1 (``--original-python``, its own venv): ``/open`` and
+  ``/original`` (its ``OAuthToolkitDependency.get_current_user``).
+
+The same RS256 token (2048-bit key, ``exp`` an hour away, no ``aud``) for all.
+wrk loads one route at a time (``-t1 -c16``), the routes interleaved round
+after round so that other load on the machine hits them alike; the best round
+of each is reported. Prints requests/s and the ratios.
+
+    make bench-python
+    python bench/python-fastapi.py --original-python build/original-venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+OURS = '''
+import json
+from typing import Any, Dict, Optional
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from oatk import AsyncOAuthToolkit
+from oatk.fastapi import OAuthToolkitDependency
+
+cold = OAuthToolkitDependency(AsyncOAuthToolkit().with_public_pem(open("public_key.pem").read()))
+warm = OAuthToolkitDependency(AsyncOAuthToolkit().with_public_pem(open("public_key.pem").read()).with_cache())
+app = FastAPI()
+
+@app.get("/open")
+async def open_route() -> Dict[str, str]:
+    return {"hello": "world"}
+
+# FastAPI's share: the same dependency shape (Request, HTTPBearer), checking nothing.
+scheme = HTTPBearer(auto_error=False)
+
+async def bearer_only(request: Request,
+                      credentials: Optional[HTTPAuthorizationCredentials] = Security(scheme)) -> Dict[str, Any]:
+    return {"username": "xtof"}
+
+@app.get("/bearer-only")
+async def bearer_only_route(claims: Dict[str, Any] = Depends(bearer_only)) -> Dict[str, str]:
+    return {"hello": claims["username"]}
+
+@app.get("/oatk")
+async def oatk_route(claims: Dict[str, Any] = Depends(cold.get_current_user)) -> Dict[str, str]:
+    return {"hello": claims["username"]}
+
+@app.get("/oatk-cache")
+async def oatk_cache(claims: Dict[str, Any] = Depends(warm.get_current_user)) -> Dict[str, str]:
+    return {"hello": claims["username"]}
+'''
+
+ORIGINAL = '''
+import asyncio, json, logging
+from typing import Any, Dict
+logging.disable(logging.CRITICAL)
+from fastapi import Depends, FastAPI
+from oatk.async_toolkit import AsyncOAuthToolkit
+from oatk.fastapi import OAuthToolkitDependency
+
+toolkit = AsyncOAuthToolkit()
+asyncio.run(toolkit.with_jwks(json.load(open("certs.json"))))
+original = OAuthToolkitDependency(toolkit)
+app = FastAPI()
+
+@app.get("/open")
+async def open_route() -> Dict[str, str]:
+    return {"hello": "world"}
+
+@app.get("/original")
+async def original_route(claims: Dict[str, Any] = Depends(original.get_current_user)) -> Dict[str, str]:
+    return {"hello": claims["username"]}
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(python: str, app_dir: Path, module: str) -> Tuple[subprocess.Popen, str]:
+    port = free_port()
+    uvicorn = Path(os.path.abspath(python)).parent / "uvicorn"
+    process = subprocess.Popen(
+        [str(uvicorn), f"{module}:app", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        cwd=app_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{module} exited: {process.stderr.read() if process.stderr else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{module} did not start")
+
+
+def check(url: str, token: str, status: int) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        got = urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as e:
+        got = e.code
+    if got != status:
+        raise RuntimeError(f"{url}: {got}, expected {status}")
+
+
+def wrk(url: str, token: str, seconds: int, connections: int) -> float:
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"{url}: errors under load:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(f"no figure from wrk:\n{out}")
+    return float(match.group(1))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--original-python", required=True, help="python of a venv with oatk[fastapi]==0.2.1")
+    parser.add_argument("--seconds", type=int, default=2, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds; the best counts")
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk; make bench-python does)")
+
+    import oatk
+
+    work = Path(tempfile.mkdtemp(prefix="oatk-bench-fastapi-"))
+    private_pem, public_pem = oatk.generate_key("RS256")
+    (work / "public_key.pem").write_text(public_pem)
+    signer = oatk.OAuthToolkit().with_private_pem(private_pem)
+    (work / "certs.json").write_text(signer.jwks)
+    token = signer.claims(username="xtof", sub="xtof", exp=int(time.time()) + 3600).token
+    assert token is not None
+    (work / "bench_ours.py").write_text(OURS)
+    (work / "bench_original.py").write_text(ORIGINAL)
+    version = subprocess.run([args.original_python, "-c", "import oatk; print(oatk.__version__)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+
+    servers: List[subprocess.Popen] = []
+    try:
+        ours, ours_url = serve(sys.executable, work, "bench_ours")
+        servers.append(ours)
+        original, original_url = serve(args.original_python, work, "bench_original")
+        servers.append(original)
+        routes = {
+            "unprotected (oatk's app)": f"{ours_url}/open",
+            "HTTPBearer only, no check": f"{ours_url}/bearer-only",
+            "oatk, no cache": f"{ours_url}/oatk",
+            "oatk, with_cache()": f"{ours_url}/oatk-cache",
+            f"original {version}": f"{original_url}/original",
+            f"unprotected (original's app)": f"{original_url}/open",
+        }
+        for url in routes.values():
+            check(url, token, 200)
+        check(f"{ours_url}/oatk", "x.y.z", 401)
+        for url in routes.values():  # warm up
+            wrk(url, token, 1, args.connections)
+        best: Dict[str, float] = {name: 0.0 for name in routes}
+        for _ in range(args.rounds):
+            for name, url in routes.items():
+                best[name] = max(best[name], wrk(url, token, args.seconds, args.connections))
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+    bare = best["unprotected (oatk's app)"]
+    theirs = best[f"original {version}"]
+    print(f"FastAPI under uvicorn (1 worker, uvloop, httptools), wrk -t1 -c{args.connections}, "
+          f"best of {args.rounds} x {args.seconds}s, Python {sys.version.split()[0]}, oatk {oatk.__version__}")
+    print(f"{'route':<32}{'requests/s':>12}{'vs unprotected':>16}{'vs original':>13}")
+    for name, rps in best.items():
+        print(f"{name:<32}{rps:>12,.0f}{rps / bare:>15.0%} {rps / theirs:>12.2f}x")
+    print(f"FastAPI's dependency machinery alone (Request + HTTPBearer, no check) costs "
+          f"{1 - best['HTTPBearer only, no check'] / bare:.0%}")
+    cost = 1 - best["oatk, no cache"] / bare
+    print(f"protection costs {cost:.0%} of the unprotected route's throughput without the cache, "
+          f"{1 - best['oatk, with_cache()'] / bare:.0%} with it (target: at most 15%)")
+    print(f"oatk's dependency serves {best['oatk, no cache'] / theirs:.2f}x the original's requests/s "
+          f"({best['oatk, with_cache()'] / theirs:.2f}x with the cache; target: at least 2x)")
+    print(json.dumps({k: round(v) for k, v in best.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,6 +5,10 @@
  *   ffi_validate run KEY TOKEN N ROUNDS print per round:
  *       c_validate_ns_per_call X         (claims output NULL)
  *       c_validate_claims_ns_per_call X  (claims returned as JSON, then freed)
+ *       c_warm_ns_per_call X             (oatk_with_cache, the same token again)
+ *       c_warm_claims_ns_per_call X
+ *   and, for each, the thread's CPU time per call: c_..._cpu_ns_per_call X
+ *   (on a loaded machine the CPU time is the steadier figure).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +17,30 @@
 
 #include "oatk.h"
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static int fail(const char *what, oatk_status s) {
   fprintf(stderr, "%s: %s: %s\n", what, oatk_status_name(s), oatk_last_error());
   return 1;
+}
+
+static double clock_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* `iterations` calls of oatk_validate on `t`; prints wall and CPU ns per call. */
+static int timed(const char *name, oatk_toolkit *t, const char *token, long iterations, int with_claims) {
+  double wall = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+  for (long i = 0; i < iterations; i++) {
+    char *claims = NULL;
+    oatk_status s = oatk_validate(t, token, with_claims ? &claims : NULL);
+    if (s != OATK_OK) return fail("validate", s);
+    oatk_string_free(claims);
+  }
+  double cpu_ns = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu) / (double)iterations;
+  printf("%s_ns_per_call %.1f\n", name, (clock_ns(CLOCK_MONOTONIC) - wall) / (double)iterations);
+  printf("%s_cpu_ns_per_call %.1f\n", name, cpu_ns);
+  return 0;
 }
 
 static char *read_file(const char *path) {
@@ -70,25 +89,20 @@ static int prepare(const char *dir, const char *alg) {
 static int run(const char *key, const char *token_path, long iterations, long rounds) {
   char *token = read_file(token_path);
   if (!token) return 1;
-  oatk_toolkit *t = oatk_toolkit_new();
+  oatk_toolkit *t = oatk_toolkit_new(), *warm = oatk_toolkit_new();
   oatk_status s = oatk_with_private(t, key);
   if (s != OATK_OK) return fail("with_private", s);
+  if ((s = oatk_with_private(warm, key)) != OATK_OK || (s = oatk_with_cache(warm, 1024)) != OATK_OK)
+    return fail("with_cache", s);
   if ((s = oatk_validate(t, token, NULL)) != OATK_OK) return fail("validate", s);
+  if ((s = oatk_validate(warm, token, NULL)) != OATK_OK) return fail("validate", s);
   for (long r = 0; r < rounds; r++) {
-    double start = now_ns();
-    for (long i = 0; i < iterations; i++) {
-      if (oatk_validate(t, token, NULL) != OATK_OK) return fail("validate", OATK_ERR_PANIC);
-    }
-    printf("c_validate_ns_per_call %.1f\n", (now_ns() - start) / (double)iterations);
-    start = now_ns();
-    for (long i = 0; i < iterations; i++) {
-      char *claims = NULL;
-      if (oatk_validate(t, token, &claims) != OATK_OK) return fail("validate", OATK_ERR_PANIC);
-      oatk_string_free(claims);
-    }
-    printf("c_validate_claims_ns_per_call %.1f\n", (now_ns() - start) / (double)iterations);
+    if (timed("c_validate", t, token, iterations, 0) || timed("c_validate_claims", t, token, iterations, 1) ||
+        timed("c_warm", warm, token, iterations * 20, 0) || timed("c_warm_claims", warm, token, iterations * 20, 1))
+      return 1;
     fflush(stdout);
   }
+  oatk_toolkit_free(warm);
   oatk_toolkit_free(t);
   free(token);
   return 0;

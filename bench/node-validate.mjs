@@ -1,173 +1,186 @@
 #!/usr/bin/env node
-// oatk (Node, napi-rs) vs jose, jsonwebtoken and fast-jwt, side by side in one run.
+// oatk's Node binding per call, side by side in one run (bench/node.sh runs it):
 //
-// 1. validate per call on the same RS256 token and 2048-bit key, no cache
-//    anywhere (key objects prepared once, as an app does):
-//      oatk validate() (sync) - jsonwebtoken.verify with a KeyObject (sync)
-//      - fast-jwt createVerifier({cache: false}) (sync) - oatk validateAsync()
-//      and jose jwtVerify (both async: one at a time, then 64 in flight).
-// 2. requests/s through a protected Express 5 route (autocannon, loopback,
-//    bounded time), the server in its own process.
+// 1. validate() on one RS256 token and 2048-bit key, no cache anywhere (key
+//    objects prepared once, as an app does), beside jsonwebtoken.verify,
+//    fast-jwt and jose, and beside C's oatk_validate on the same key and
+//    token (bench/ffi_validate.c, alternating with the Node rounds).
+// 2. Scaling: a loop of validate() vs validateAsync() with 64 calls in
+//    flight; wall time, and where the CPU went: the JavaScript thread's own
+//    time (/proc/self/task/<pid>/schedstat) and the whole process's. On a
+//    shared, loaded machine the wall-clock ratio says how many cores were
+//    free; the CPU figures say what the async path costs.
+// 3. Warm cache: withCache() and the same token again, vs no cache.
 //
-// Timing: ROUNDS interleaved rounds, each as many calls as fit in --time
-// seconds; the best round is reported (as timeit does), so other load on
-// the shared machine disturbs the ratios least. Ratios are peer µs / oatk µs:
-// above 1 means oatk is faster.
+// Timing: ROUNDS interleaved rounds of TIME seconds per contender; the best
+// round counts (as timeit does). Ratios, not absolute times.
 //
-//   node bench/node-validate.mjs [--time 0.5] [--rounds 5] [--http-seconds 5] [--connections 10]
-//   make bench-node            (builds the release addon first)
-import { spawn } from 'node:child_process'
-import { generateKeyPairSync } from 'node:crypto'
+//   node bench/node-validate.mjs --key K.pem --token T.txt [--c-bench ffi_validate]
+//                                [--time 0.3] [--rounds 7] [--json out.json]
+import { execFileSync } from 'node:child_process'
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { availableParallelism } from 'node:os'
-import { createInterface } from 'node:readline'
+import { availableParallelism, loadavg } from 'node:os'
 
-const require = createRequire(new URL('../bindings-node/package.json', import.meta.url))
-const { OAuthToolkit } = require('oatk')
-const jsonwebtoken = require('jsonwebtoken')
-const { createVerifier } = require('fast-jwt')
-const jose = require('jose')
-const autocannon = require('autocannon')
+const here = new URL('.', import.meta.url).pathname
+const oatkRequire = createRequire(new URL('../bindings-node/package.json', import.meta.url))
+const peerRequire = createRequire(new URL('./node/package.json', import.meta.url))
+const { OAuthToolkit } = oatkRequire('oatk')
+const jsonwebtoken = peerRequire('jsonwebtoken')
+const { createVerifier } = peerRequire('fast-jwt')
+const jose = peerRequire('jose')
 
+const args = process.argv.slice(2)
 function option(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? args[i + 1] : fallback
 }
-const TIME = option('time', 0.5)
-const ROUNDS = option('rounds', 5)
-const HTTP_SECONDS = option('http-seconds', 5)
-const CONNECTIONS = option('connections', 10)
+const TIME = Number(option('time', 0.3))
+const ROUNDS = Number(option('rounds', 7))
 const BATCH = 64
+const keyPath = option('key', `${here}../build/bench/ffi/private_key.pem`)
+const tokenPath = option('token', `${here}../build/bench/ffi/token.txt`)
+const cBench = option('c-bench', null)
+const jsonOut = option('json', null)
 
 // ---- the same key and token for everyone ------------------------------------
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const privatePem = readFileSync(keyPath, 'utf8')
+const token = readFileSync(tokenPath, 'utf8').trim()
+const publicKey = createPublicKey(createPrivateKey(privatePem))
 const publicPem = publicKey.export({ type: 'spki', format: 'pem' })
-const signer = new OAuthToolkit().withPrivatePem(privateKey.export({ type: 'pkcs8', format: 'pem' }))
-const now = Math.floor(Date.now() / 1000)
-const token = signer.mint({ sub: 'xtof', username: 'xtof', name: 'Christophe VG', groups: ['admin', 'users'], iat: now, exp: now + 3600 })
 const oatk = new OAuthToolkit().withPublicPem(publicPem)
+const warm = new OAuthToolkit().withPublicPem(publicPem).withCache(1024)
 const fastVerify = createVerifier({ key: publicPem, algorithms: ['RS256'], cache: false })
-
-const contenders = {
-  'oatk validate()': { sync: () => oatk.validate(token) },
-  'jsonwebtoken.verify': { sync: () => jsonwebtoken.verify(token, publicKey, { algorithms: ['RS256'] }) },
-  'fast-jwt verifier': { sync: () => fastVerify(token) },
-  'oatk validateAsync()': { async: () => oatk.validateAsync(token) },
-  'jose jwtVerify': { async: () => jose.jwtVerify(token, publicKey, { algorithms: ['RS256'] }) },
-}
 
 // Everyone agrees on the claims before anything is timed.
 const expected = JSON.stringify(oatk.validate(token))
-for (const [name, c] of Object.entries(contenders)) {
-  const claims = c.sync ? c.sync() : await c.async()
-  const payload = claims.payload ?? claims
-  if (JSON.stringify(payload) !== expected) throw new Error(`${name} returned ${JSON.stringify(payload)}`)
+for (const [name, claims] of [
+  ['validateAsync', await oatk.validateAsync(token)],
+  ['warm', warm.validate(token)],
+  ['jsonwebtoken', jsonwebtoken.verify(token, publicKey, { algorithms: ['RS256'] })],
+  ['fast-jwt', fastVerify(token)],
+  ['jose', (await jose.jwtVerify(token, publicKey, { algorithms: ['RS256'] })).payload],
+]) {
+  if (JSON.stringify(claims) !== expected) throw new Error(`${name} returned ${JSON.stringify(claims)}`)
 }
 
-const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
-
-function roundSync(fn) {
-  let calls = 0
-  const start = process.hrtime.bigint()
-  do {
-    for (let i = 0; i < 200; i++) fn()
-    calls += 200
-  } while (seconds(start) < TIME)
-  return (seconds(start) * 1e6) / calls
-}
-
-async function roundSequential(fn) {
-  let calls = 0
-  const start = process.hrtime.bigint()
-  do {
-    for (let i = 0; i < 50; i++) await fn()
-    calls += 50
-  } while (seconds(start) < TIME)
-  return (seconds(start) * 1e6) / calls
-}
-
-async function roundBatched(fn) {
-  let calls = 0
-  const start = process.hrtime.bigint()
-  do {
-    await Promise.all(Array.from({ length: BATCH }, fn))
-    calls += BATCH
-  } while (seconds(start) < TIME)
-  return (seconds(start) * 1e6) / calls
-}
-
-const rows = []
-for (const [name, c] of Object.entries(contenders)) {
-  if (c.sync) rows.push({ name, mode: 'sync', run: () => roundSync(c.sync) })
-  else {
-    rows.push({ name, mode: 'async, 1 in flight', run: () => roundSequential(c.async) })
-    rows.push({ name, mode: `async, ${BATCH} in flight`, run: () => roundBatched(c.async) })
+// ---- clocks -----------------------------------------------------------------
+const now = () => process.hrtime.bigint()
+const micros = (ns) => Number(ns) / 1e3
+/** On-CPU nanoseconds of the JavaScript (main) thread. */
+function mainThreadNs() {
+  try {
+    return BigInt(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0])
+  } catch {
+    return 0n
   }
 }
-for (const row of rows) await row.run() // warm-up
+const processCpuUs = () => { const u = process.cpuUsage(); return u.user + u.system }
+
+/** One round: µs per call (wall), and CPU µs per call (main thread, whole process). */
+async function round(kind, fn) {
+  let calls = 0
+  const cpu0 = processCpuUs()
+  const main0 = mainThreadNs()
+  const start = now()
+  const until = start + BigInt(Math.round(TIME * 1e9))
+  if (kind === 'sync') {
+    do { for (let i = 0; i < 100; i++) fn(); calls += 100 } while (now() < until)
+  } else if (kind === 'seq') {
+    do { for (let i = 0; i < 20; i++) await fn(); calls += 20 } while (now() < until)
+  } else {
+    do { await Promise.all(Array.from({ length: BATCH }, fn)); calls += BATCH } while (now() < until)
+  }
+  const wall = micros(now() - start) / calls
+  return { wall, main: micros(mainThreadNs() - main0) / calls, cpu: (processCpuUs() - cpu0) / calls }
+}
+
+const rows = [
+  { name: 'oatk validate()', kind: 'sync', fn: () => oatk.validate(token) },
+  { name: 'jsonwebtoken.verify', kind: 'sync', fn: () => jsonwebtoken.verify(token, publicKey, { algorithms: ['RS256'] }) },
+  { name: 'fast-jwt verifier', kind: 'sync', fn: () => fastVerify(token) },
+  { name: 'jose jwtVerify', kind: 'seq', fn: () => jose.jwtVerify(token, publicKey, { algorithms: ['RS256'] }) },
+  { name: 'oatk validateAsync()', kind: 'seq', fn: () => oatk.validateAsync(token) },
+  { name: 'oatk validateAsync()', kind: 'batch', fn: () => oatk.validateAsync(token) },
+  { name: 'jose jwtVerify', kind: 'batch', fn: () => jose.jwtVerify(token, publicKey, { algorithms: ['RS256'] }) },
+  { name: 'oatk validate(), warm cache', kind: 'sync', fn: () => warm.validate(token) },
+]
+const MODE = { sync: 'sync', seq: 'async, 1 in flight', batch: `async, ${BATCH} in flight` }
+
+// C's oatk_validate on the same key and token, best of a few rounds per call here.
+function cRound() {
+  const out = execFileSync(cBench, ['run', keyPath, tokenPath, '2000', '2'], { encoding: 'utf8' })
+  return Math.min(...[...out.matchAll(/^c_validate_claims_ns_per_call (\S+)/gm)].map((m) => Number(m[1]) / 1e3))
+}
+let cBest = Infinity
+
+for (const row of rows) await round(row.kind, row.fn) // warm-up
 for (let r = 0; r < ROUNDS; r++) {
   for (const row of rows) {
-    const us = await row.run()
-    row.best = Math.min(row.best ?? Infinity, us)
+    const m = await round(row.kind, row.fn)
+    if (!row.best || m.wall < row.best.wall) row.best = m
+    // CPU figures: the round with the least total CPU per call.
+    if (!row.cpu || m.cpu < row.cpu.cpu) row.cpu = m
   }
+  if (cBench) cBest = Math.min(cBest, cRound())
 }
 
-const w = 24
-console.log(`oatk ${oatk.version} (Node ${process.version}, ${availableParallelism()} CPUs): RS256, 2048-bit key, no cache; best of ${ROUNDS} rounds of ${TIME}s`)
+const get = (name, kind) => rows.find((r) => r.name === name && r.kind === kind)
+const sync = get('oatk validate()', 'sync')
+const batch = get('oatk validateAsync()', 'batch')
+const seq = get('oatk validateAsync()', 'seq')
+const cores = availableParallelism()
+
+const w = 30
+console.log(`oatk ${oatk.version} (Node ${process.version}, ${cores} CPUs, load ${loadavg()[0].toFixed(1)}): ` +
+  `RS256, 2048-bit key, ${token.length}-byte token; best of ${ROUNDS} interleaved rounds of ${TIME}s`)
 console.log()
-console.log(`${'validate per call'.padEnd(w)}${'mode'.padEnd(22)}${'µs/call'.padStart(10)}${'vs oatk'.padStart(10)}`)
-const oatkSync = rows.find((r) => r.name === 'oatk validate()').best
-const oatkAsync = Object.fromEntries(rows.filter((r) => r.name === 'oatk validateAsync()').map((r) => [r.mode, r.best]))
+console.log(`${'validate per call'.padEnd(w)}${'mode'.padEnd(22)}${'µs/call'.padStart(9)}${'peer/oatk'.padStart(11)}` +
+  `${'JS thread'.padStart(11)}${'CPU, all'.padStart(10)}`)
 for (const row of rows) {
-  const base = row.mode === 'sync' ? oatkSync : oatkAsync[row.mode]
-  const ratio = row.name.startsWith('oatk') ? '' : `${(row.best / base).toFixed(2)}x`
-  console.log(`${row.name.padEnd(w)}${row.mode.padEnd(22)}${row.best.toFixed(1).padStart(10)}${ratio.padStart(10)}`)
+  const base = row.kind === 'sync' ? sync : row.kind === 'seq' ? seq : batch
+  const ratio = row.name.startsWith('oatk') ? '' : `${(row.best.wall / base.best.wall).toFixed(2)}x`
+  console.log(`${row.name.padEnd(w)}${MODE[row.kind].padEnd(22)}${row.best.wall.toFixed(2).padStart(9)}${ratio.padStart(11)}` +
+    `${row.cpu.main.toFixed(2).padStart(11)}${row.cpu.cpu.toFixed(2).padStart(10)}`)
 }
-const peersSync = rows.filter((r) => !r.name.startsWith('oatk') && r.mode === 'sync')
-const fastestPeer = Math.min(...rows.filter((r) => !r.name.startsWith('oatk')).map((r) => r.best))
-const verdict = oatkSync < fastestPeer
-console.log()
-console.log(`target: oatk validate() faster than each peer: ${verdict ? 'met' : 'MISSED'} ` +
-  `(${oatkSync.toFixed(1)} µs vs ${peersSync.map((r) => `${r.name.split(' ')[0]} ${r.best.toFixed(1)}`).join(', ')}, jose ${rows.find((r) => r.name === 'jose jwtVerify' && r.mode.includes(' 1 ')).best.toFixed(1)} µs)`)
+if (cBench) console.log(`${"C oatk_validate (claims out)".padEnd(w)}${'sync'.padEnd(22)}${cBest.toFixed(2).padStart(9)}`)
+console.log('(JS thread and CPU, all: CPU µs per call on the JavaScript thread and in the whole process, from the least-CPU round)')
 
-// ---- requests/s through a protected Express route ------------------------------
-if (HTTP_SECONDS > 0) {
-  const child = spawn(process.execPath, [new URL('node-express-app.mjs', import.meta.url).pathname], {
-    env: { ...process.env, OATK_BENCH_PUBLIC_PEM: publicPem },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const stop = () => { if (child.exitCode === null) child.kill('SIGTERM') }
-  process.on('exit', stop)
-  try {
-    const url = await new Promise((resolve, reject) => {
-      createInterface({ input: child.stdout }).once('line', resolve)
-      child.once('exit', (code) => reject(new Error(`the Express app exited with ${code}`)))
-    })
-    const routes = ['/open', '/oatk', '/jsonwebtoken', '/fast-jwt', '/jose']
-    for (const path of routes) {
-      const r = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } })
-      if (r.status !== 200) throw new Error(`${path} answered ${r.status}`)
-    }
-    const results = {}
-    for (const path of routes) {
-      const result = await autocannon({
-        url: url + path,
-        connections: CONNECTIONS,
-        duration: HTTP_SECONDS,
-        headers: { authorization: `Bearer ${token}` },
-      })
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${path}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-      results[path] = result
-    }
-    console.log()
-    console.log(`Express 5, GET with a bearer token, ${CONNECTIONS} connections, ${HTTP_SECONDS}s each (autocannon, loopback; server in its own process)`)
-    console.log(`${'route'.padEnd(w)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'oatk vs'.padStart(10)}`)
-    for (const path of routes) {
-      const r = results[path]
-      const ratio = path === '/oatk' || path === '/open' ? '' : `${(results['/oatk'].requests.average / r.requests.average).toFixed(2)}x`
-      console.log(`${path.padEnd(w)}${r.requests.average.toFixed(0).padStart(10)}${String(r.latency.p50).padStart(9)}${String(r.latency.p99).padStart(9)}${ratio.padStart(10)}`)
-    }
-  } finally {
-    stop()
-  }
+// ---- verdicts ----------------------------------------------------------------
+const results = []
+function result(id, what, value, unit, target, met, detail) {
+  results.push({ id, what, value, unit, target, met, detail })
 }
+const peersSync = rows.filter((r) => !r.name.startsWith('oatk'))
+const fastest = Math.min(...peersSync.filter((r) => r.kind === 'sync').map((r) => r.best.wall))
+result('node.validate_vs_peers', 'Node validate() vs the fastest peer (fast-jwt, jsonwebtoken)',
+  fastest / sync.best.wall, 'x', '> 1', fastest > sync.best.wall,
+  `${sync.best.wall.toFixed(1)} µs vs ${fastest.toFixed(1)} µs`)
+
+const scaling = sync.best.wall / batch.best.wall
+// What the CPU figures allow on `cores` idle cores: the JS thread can do at most
+// 1/main calls per µs, and all threads together at most cores/cpu.
+const projected = sync.cpu.cpu / Math.max(batch.cpu.cpu / cores, batch.cpu.main)
+result('node.async_scaling', `Node validateAsync (64 in flight) vs a validate() loop, throughput on ${cores} cores`,
+  scaling, 'x', '>= 1.7', scaling >= 1.7,
+  `wall ${sync.best.wall.toFixed(1)} vs ${batch.best.wall.toFixed(1)} µs/call; CPU per async call ` +
+  `${batch.cpu.cpu.toFixed(1)} µs (JS thread ${batch.cpu.main.toFixed(1)}) vs ${sync.cpu.cpu.toFixed(1)} sync: ` +
+  `${projected.toFixed(2)}x on ${cores} idle cores`)
+console.log()
+console.log(`validateAsync, ${BATCH} in flight: ${scaling.toFixed(2)}x the validate() loop's throughput (target >= 1.7x); ` +
+  `its CPU per call allows ${projected.toFixed(2)}x on ${cores} idle cores ` +
+  `(JS thread ${batch.cpu.main.toFixed(2)} µs/call, process ${batch.cpu.cpu.toFixed(2)} µs/call vs ${sync.cpu.cpu.toFixed(2)} sync)`)
+
+if (cBench) {
+  const gap = sync.best.wall - cBest
+  result('node.validate_vs_c', 'Node validate() minus C oatk_validate, same token (µs)', gap, 'µs', '<= 1.5', gap <= 1.5,
+    `${sync.best.wall.toFixed(2)} vs ${cBest.toFixed(2)} µs`)
+  console.log(`Node validate() - C oatk_validate: ${gap.toFixed(2)} µs (target <= 1.5 µs)`)
+}
+const warmRow = get('oatk validate(), warm cache', 'sync')
+result('node.warm', 'Node validate(), warm cache (repeated token, exp still checked)', warmRow.best.wall, 'µs', '< 1',
+  warmRow.best.wall < 1, `cold ${sync.best.wall.toFixed(2)} µs`)
+console.log(`warm cache: ${warmRow.best.wall.toFixed(2)} µs/call (target < 1 µs), cold ${sync.best.wall.toFixed(2)} µs`)
+
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ bench: 'node-validate', load: loadavg()[0], results }, null, 2))

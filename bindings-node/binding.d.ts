@@ -40,6 +40,44 @@ export declare class FakeServer {
    */
   upsertClient(client: Record<string, any>): void
   /**
+   * Tokens as the token endpoint would issue them: for a user as if they
+   * had signed in and consented (as `issueToken`), or with no `username`
+   * for the client acting for itself (`client_credentials`). `tenant`
+   * picks a tenant's issuer and keys (created on first use).
+   */
+  issue(request?: FakeTokenRequest | undefined | null): any
+  /**
+   * The server's now, in seconds since the epoch: the system clock unless
+   * advanced or frozen.
+   */
+  get now(): number
+  /**
+   * Move the server's clock `seconds` ahead (behind when negative), so
+   * tokens, codes and sessions age without sleeping. Returns the new now.
+   */
+  advanceClock(seconds: number): number
+  /** Stop the server's clock at `epoch` (seconds) until advanced or reset. */
+  freezeClock(epoch: number): void
+  /** Back to the system clock. */
+  resetClock(): void
+  /**
+   * The root issuer (no `tenant`) or a tenant, created on first use as a
+   * request to `/{tenant}/...` creates it.
+   */
+  issuerInfo(tenant?: string | undefined | null): FakeIssuer
+  /**
+   * Publish a new signing key beside the old ones (of the root, or of
+   * `tenant`) and sign new tokens with it. The old keys stay in the JWKS
+   * until `retireOldKeys`, or retire by themselves `retireAfter` seconds
+   * later on the server's clock. Returns the new key's `kid`.
+   */
+  rotateKeys(tenant?: string | undefined | null, retireAfter?: number | undefined | null): string
+  /**
+   * Remove every key but the signing one from the JWKS (of the root, or
+   * of `tenant`): tokens they signed stop validating. Returns how many went.
+   */
+  retireOldKeys(tenant?: string | undefined | null): number
+  /**
    * Stop serving; resolves once its threads have ended. Stopping twice is
    * fine; afterwards the other calls throw `ERR_OATK_SERVER`.
    */
@@ -51,7 +89,7 @@ export declare class FakeServer {
  * `new OAuthToolkit().withPrivate('private_key.pem').withJwks('certs.json')`.
  *
  * Setters return the toolkit itself. Minting and validating are safe to call
- * at any time; `validateAsync` verifies on the libuv thread pool.
+ * at any time; `validateAsync` verifies on oatk's worker threads.
  */
 export declare class OAuthToolkit {
   /**
@@ -151,8 +189,9 @@ export declare class OAuthToolkit {
    */
   validate(token?: string | undefined | null): Record<string, any>
   /**
-   * `validate` on the libuv thread pool: the main thread stays free while
-   * the signature is checked. Resolves to the claims; rejects with an `OatkError`.
+   * `validate` on oatk's worker threads (one per core): the main thread
+   * stays free while the signature is checked. Resolves to the claims;
+   * rejects with an `OatkError`.
    */
   validateAsync(token?: string | undefined | null): Promise<Record<string, any>>
   /**
@@ -180,6 +219,13 @@ export declare class RouteGuard {
    * `OatkError` only for setup failures (no key configured, provider down).
    */
   check(authorization?: string | undefined | null): GuardDecision
+  /**
+   * `check` with the token verified on oatk's worker threads (one per
+   * core), so the event loop stays free during the signature check.
+   * Resolves to the same decision; rejects with an `OatkError` only for
+   * setup failures. The Express middleware uses it.
+   */
+  checkAsync(authorization?: string | undefined | null): Promise<GuardDecision>
 }
 
 /**
@@ -218,6 +264,29 @@ export declare function denyRejectedClaim(name: string): GuardDecision
  */
 export declare function errorCodes(): Array<string>
 
+/** The root issuer (no `tenant`) or a tenant of the fake server. */
+export interface FakeIssuer {
+  tenant?: string
+  /** The `iss` of its tokens. */
+  issuer: string
+  /** Where its endpoints are served: what `usingProvider` is given. */
+  url: string
+  discoveryUrl: string
+  jwksUri: string
+  /** The published keys, the signing one first. */
+  keys: Array<FakeIssuerKey>
+}
+
+/** One key an issuer publishes. */
+export interface FakeIssuerKey {
+  kid: string
+  alg: string
+  /** New tokens are signed with it. */
+  signing: boolean
+  /** When it leaves the JWKS (server clock, seconds); absent: when retired on request. */
+  retireAt?: number
+}
+
 /**
  * Options for `startFakeServer`. Left out, each is core's embedded preset:
  * a free port on loopback, everything in memory, no request log.
@@ -240,6 +309,26 @@ export interface FakeServerOptions {
   memory?: boolean
   /** No request log on stderr; default true. */
   quiet?: boolean
+}
+
+/** What `FakeServer.issue` makes tokens for; every field is optional. */
+export interface FakeTokenRequest {
+  /**
+   * The user, as if they had signed in and consented; left out: the
+   * client acting for itself (`client_credentials`).
+   */
+  username?: string
+  /**
+   * For a user: their extra claims from now on. For a client: extra
+   * claims of this token.
+   */
+  claims?: Record<string, any>
+  /** The audience; default `test`, the seed's demo client (need not be registered). */
+  clientId?: string
+  /** Default `openid profile` for a user, the client's scope for a client. */
+  scope?: string
+  /** A tenant's issuer and keys instead of the root's (created on first use). */
+  tenant?: string
 }
 
 /** A new key pair, as PEM text. */

@@ -69,7 +69,8 @@ define fuzz-run
 				$$t "$$runs" $(1) "$$speed" "$$cov" "$$(find $$work $(FUZZ_DIR)/corpus/$$t -type f | wc -l)"; \
 		else \
 			status=1; echo "fuzz $$t: FINDING (exit $$rc); log $$log:" >&2; \
-			grep -E 'panicked|SUMMARY|ERROR|Test unit written|^ *#[0-9]+ ' $$log | head -40 >&2; \
+			{ grep -A1 'panicked at' $$log | head -2; grep -E '^ +at \./core/' $$log | head -6; \
+			  grep -E 'SUMMARY|ERROR: (libFuzzer|AddressSanitizer)|Test unit written|^ *#[0-9]+ 0x' $$log | head -20; } >&2; \
 			echo "reproduce: make fuzz-repro FUZZ_TARGET=$$t FUZZ_INPUT=<the artifact above>" >&2; \
 		fi; \
 	done; exit $$status

@@ -18,6 +18,7 @@ import {
   version,
   runCli,
 } from 'oatk'
+import { fakeIdp, FakeIdp, DEFAULT_CLIENT_ID, type FakeIdpOptions } from 'oatk/testing'
 
 async function main(): Promise<void> {
   const toolkit: OAuthToolkit = new OAuthToolkit()
@@ -93,3 +94,29 @@ async function main(): Promise<void> {
 }
 
 void main
+
+// oatk/testing: the kit, as a test uses it.
+async function kit(): Promise<void> {
+  const options: FakeIdpOptions = { clientId: DEFAULT_CLIENT_ID, quiet: true }
+  const idp: FakeIdp = await fakeIdp(options)
+  const token: string = idp.token({ sub: 'xtof', scope: 'read', groups: ['admin'] }, { tenant: 'acme' })
+  const claims: Record<string, any> = idp.toolkit.validate(token)
+  const other: OAuthToolkit = await idp.validator({ clientId: 'billing', tenant: 'acme' })
+  const now: number = idp.advance(3600)
+  idp.freeze(now)
+  idp.resetClock()
+  const kid: string = idp.rotateKeys({ tenant: 'acme', retireAfter: 60 })
+  const retired: number = idp.retireOldKeys()
+  const { url, issuer, discoveryUrl, jwksUri, keys } = idp.issuerInfo('acme')
+  const firstKid: string | undefined = keys[0]?.kid
+  const retireAt: number | undefined = keys[0]?.retireAt
+  const response: any = idp.issue({ clientId: 'svc', scope: 'api', claims: { roles: ['reader'] } })
+  const app = express()
+  app.get('/notes', idp.toolkit.authenticated(), (_req, res) => { res.json({}) })
+  const strings: string[] = [idp.url, idp.issuer, idp.discoveryUrl, idp.clientId, idp.server.url, url, issuer, discoveryUrl, jwksUri]
+  const dispose: Promise<void> = idp[Symbol.asyncDispose]()
+  await idp.close()
+  void claims, other, kid, retired, firstKid, retireAt, response, strings, dispose
+}
+
+void kit

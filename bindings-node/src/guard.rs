@@ -1,13 +1,17 @@
 //! Route protection: core's `guard::check` and `guard::predicate` as plain
 //! decision objects, which express.js (or any framework) sends as they are.
 
-use napi::bindgen_prelude::{Env, Result};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Env, JsObjectValue, Object, Result, ToNapiValue};
+use napi::sys;
 use napi_derive::napi;
 use oatk::guard::{Decision, Denial, Predicate};
 use oatk::Claims;
 use serde_json::{Map, Value};
 
 use crate::errors::{error_code, run, Failure};
+use crate::tasks::{spawn, ClaimsJs, ClaimsObject, PromiseValue};
 use crate::toolkit::{read, OAuthToolkit, Shared};
 
 /// The outcome of `RouteGuard.check`: allowed with the validated claims, or
@@ -74,7 +78,7 @@ impl From<Denial> for GuardDecision {
 #[napi]
 pub struct RouteGuard {
     toolkit: Shared,
-    required: Claims,
+    required: Arc<Claims>,
 }
 
 #[napi]
@@ -90,6 +94,46 @@ impl RouteGuard {
                 .map_err(Failure::from)
         })
     }
+
+    /// `check` with the token verified on oatk's worker threads (one per
+    /// core), so the event loop stays free during the signature check.
+    /// Resolves to the same decision; rejects with an `OatkError` only for
+    /// setup failures. The Express middleware uses it.
+    #[napi(catch_unwind, ts_return_type = "Promise<GuardDecision>")]
+    pub fn check_async(&self, env: Env, authorization: Option<String>) -> Result<PromiseValue> {
+        let toolkit = self.toolkit.clone();
+        let required = self.required.clone();
+        spawn(&env, move || {
+            let toolkit = read(&toolkit);
+            match oatk::guard::check(&toolkit, authorization.as_deref(), &required) {
+                Ok(Decision::Allow(claims)) => Ok(AsyncDecision::Allow(ClaimsJs::new(claims))),
+                Ok(Decision::Deny(denial)) => Ok(AsyncDecision::Deny(denial.into())),
+                Err(e) => Err(Failure::from(e)),
+            }
+        })
+    }
+}
+
+/// What `checkAsync` resolves to: a `GuardDecision`, its claims made with
+/// the fast conversion of `ClaimsJs`.
+enum AsyncDecision {
+    Allow(ClaimsJs),
+    Deny(GuardDecision),
+}
+
+impl ToNapiValue for AsyncDecision {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        match val {
+            AsyncDecision::Deny(decision) => unsafe { GuardDecision::to_napi_value(env, decision) },
+            AsyncDecision::Allow(claims) => {
+                let env = Env::from_raw(env);
+                let mut decision = Object::new(&env)?;
+                decision.set_named_property("allow", true)?;
+                decision.set_named_property("claims", ClaimsObject(claims))?;
+                unsafe { Object::to_napi_value(env.raw(), decision) }
+            }
+        }
+    }
 }
 
 #[napi]
@@ -100,7 +144,7 @@ impl OAuthToolkit {
     pub fn guard(&self, required: Option<Map<String, Value>>) -> RouteGuard {
         RouteGuard {
             toolkit: self.inner.clone(),
-            required: required.unwrap_or_default(),
+            required: Arc::new(required.unwrap_or_default()),
         }
     }
 }

@@ -208,9 +208,18 @@ unsafe fn json_parse(env: sys::napi_env, json: &str) -> Option<sys::napi_value> 
     let parse = unsafe { json_parse_function(env) }?;
     let mut text = ptr::null_mut();
     let status = if json.is_ascii() {
-        unsafe { sys::napi_create_string_latin1(env, json.as_ptr().cast(), json.len() as isize, &mut text) }
+        unsafe {
+            sys::napi_create_string_latin1(
+                env,
+                json.as_ptr().cast(),
+                json.len() as isize,
+                &mut text,
+            )
+        }
     } else {
-        unsafe { sys::napi_create_string_utf8(env, json.as_ptr().cast(), json.len() as isize, &mut text) }
+        unsafe {
+            sys::napi_create_string_utf8(env, json.as_ptr().cast(), json.len() as isize, &mut text)
+        }
     };
     if status != sys::Status::napi_ok {
         return None;
@@ -251,8 +260,7 @@ unsafe fn json_parse_function(env: sys::napi_env) -> Option<sys::napi_value> {
                     == sys::Status::napi_ok
                 && sys::napi_get_named_property(env, json, c"parse".as_ptr(), &mut value)
                     == sys::Status::napi_ok
-                && sys::napi_create_reference(env, value, 1, &mut reference)
-                    == sys::Status::napi_ok
+                && sys::napi_create_reference(env, value, 1, &mut reference) == sys::Status::napi_ok
         };
         if !ok {
             return None;
@@ -347,7 +355,10 @@ fn worker(pool: &'static Pool) {
                     break job;
                 }
                 state.sleeping += 1;
-                state = pool.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                state = pool
+                    .wake
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
                 state.sleeping -= 1;
                 state.signalled = state.signalled.saturating_sub(1);
             }
@@ -484,7 +495,14 @@ unsafe fn new_settler(env: sys::napi_env) -> Result<Arc<Settler>> {
     let mut name = ptr::null_mut();
     let label = "oatk.validateAsync";
     check_status!(
-        unsafe { sys::napi_create_string_utf8(env, label.as_ptr().cast(), label.len() as isize, &mut name) },
+        unsafe {
+            sys::napi_create_string_utf8(
+                env,
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            )
+        },
         "oatk: cannot name the settling function"
     )?;
     // The threadsafe function's context owns one reference, released by its finalizer.
@@ -507,7 +525,9 @@ unsafe fn new_settler(env: sys::napi_env) -> Result<Arc<Settler>> {
     };
     if status != sys::Status::napi_ok {
         drop(unsafe { Arc::from_raw(context as *const Settler) });
-        return Err(napi::Error::from_reason("oatk: cannot create the settling function"));
+        return Err(napi::Error::from_reason(
+            "oatk: cannot create the settling function",
+        ));
     }
     settler.tsfn.store(tsfn, Ordering::Release);
     // Idle until a promise is pending.
@@ -515,7 +535,9 @@ unsafe fn new_settler(env: sys::napi_env) -> Result<Arc<Settler>> {
     // Registered after the threadsafe function, so it runs before node's own
     // teardown of it (cleanup hooks run last-in, first-out).
     let hook = Arc::into_raw(settler.clone()) as *mut c_void;
-    if unsafe { sys::napi_add_env_cleanup_hook(env, Some(close_settler), hook) } != sys::Status::napi_ok {
+    if unsafe { sys::napi_add_env_cleanup_hook(env, Some(close_settler), hook) }
+        != sys::Status::napi_ok
+    {
         drop(unsafe { Arc::from_raw(hook as *const Settler) });
     }
     Ok(settler)
@@ -552,7 +574,9 @@ unsafe extern "C" fn settle_finished(
     };
     let settled = done.len();
     for (deferred, settle) in done {
-        let _ = catch_unwind(AssertUnwindSafe(|| unsafe { settle_one(env, deferred, settle) }));
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+            settle_one(env, deferred, settle)
+        }));
     }
     if settled > 0 && settler.in_flight.fetch_sub(settled, Ordering::Relaxed) == settled {
         let tsfn = settler.tsfn.load(Ordering::Acquire);

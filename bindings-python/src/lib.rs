@@ -2,7 +2,8 @@
 //!
 //! Each file translates one concern of `oatk-core` (arguments in, results or
 //! errors out); CPU work (signature checks, minting) and blocking work (HTTP,
-//! the server) runs with the interpreter detached.
+//! the server) runs with the interpreter detached. `tasks.rs` runs the checks
+//! a coroutine awaits on oatk's own worker threads, which never take the GIL.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;

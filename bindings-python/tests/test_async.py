@@ -16,6 +16,8 @@ import pytest
 import oatk
 from oatk import AsyncOAuthToolkit, OAuthToolkit, fake
 
+from conftest import quiet_heap
+
 #: What 0.2.1's AsyncOAuthToolkit made a coroutine, and what it kept plain.
 ORIGINAL_ASYNC = ["with_private", "with_public", "using_provider", "init_from_provider", "with_jwks",
                   "from_file", "validate", "execute_authenticated"]
@@ -130,12 +132,13 @@ def test_the_latest_toolkit_is_the_fake_servers(keys: Path) -> None:
     assert t.server.oatk is t
 
 
-def tick_while(awaitable_factory: Any, rounds: int = 3) -> Dict[str, Any]:
+def tick_while(awaitable_factory: Any, rounds: int = 5) -> Dict[str, Any]:
     """Run ``awaitable_factory()`` ``rounds`` times while a timer ticks every 2 ms
     on the same loop; the largest gap of each round, and the results."""
 
     async def main() -> Dict[str, Any]:
         stalls: List[float] = []
+        noise: List[float] = []
         results: List[Any] = []
         for _ in range(rounds):
             gaps: List[float] = []
@@ -150,22 +153,25 @@ def tick_while(awaitable_factory: Any, rounds: int = 3) -> Dict[str, Any]:
                     last = now
 
             ticking = asyncio.create_task(ticker())
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)  # the machine's own noise: the gaps with nothing else to do
+            idle = len(gaps)
             results.append(await awaitable_factory())
             done.set()
             await ticking
-            stalls.append(max(gaps))
-        return {"stalls": stalls, "results": results}
+            noise.append(max(gaps[:idle]))
+            stalls.append(max(gaps[idle:]))
+        return {"stalls": stalls, "noise": noise, "results": results}
 
-    return run(main())
+    with quiet_heap():
+        return run(main())
 
 
 def test_validation_runs_off_the_event_loop() -> None:
     """300 validations at once, while a timer on the loop keeps ticking: its
-    largest gap stays under 50 ms. ES384 costs about a third of a
-    millisecond a token, so on the loop they would stall it for 100 ms. Three
-    rounds, the best counts: other work on a shared 2-core machine may stall
-    one round, a blocked loop would stall each."""
+    largest gap stays under 50 ms beyond what it shows with nothing else to
+    do (the machine's own noise: 2 shared cores). ES384 costs about a third
+    of a millisecond a token, so on the loop they would stall it for 100 ms.
+    Five rounds, the best counts; a blocked loop would stall in each."""
     private_pem, _ = oatk.generate_key("ES384")
     t = AsyncOAuthToolkit().with_private_pem(private_pem)
     tokens = [t.claims(n=i).token for i in range(300)]
@@ -176,7 +182,7 @@ def test_validation_runs_off_the_event_loop() -> None:
     result = tick_while(validate_all)
     for claims in result["results"]:
         assert [c["n"] for c in claims] == list(range(300))
-    assert min(result["stalls"]) < 0.05, result["stalls"]
+    assert any(stall < 0.05 + idle for stall, idle in zip(result["stalls"], result["noise"])), result
 
 
 def test_many_validations_are_in_flight_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ and a FastAPI app) shows what a user gets from ``pip install oatk``."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
 from pathlib import Path
 from typing import Any, Dict
@@ -20,10 +21,10 @@ from conftest import EXAMPLES, run
 
 def pytest_run(*args: str, cwd: Path, timeout: int = 120) -> str:
     """A separate pytest process, with nothing but the installed package's plugins."""
-    result = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, check=False,
-                 env=None)
+    result = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, check=False)
     assert result.returncode == 0, f"pytest {args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    out: str = result.stdout
+    return out
 
 
 def test_the_entry_point_names_the_plugin() -> None:
@@ -36,6 +37,11 @@ def test_the_example_app_tests_pass_in_a_fresh_pytest(tmp_path: Path) -> None:
     """examples/pytest: 200/401/403, expiry by the clock, a key rotation, Flask and FastAPI."""
     out = pytest_run("-q", str(EXAMPLES / "pytest"), "--rootdir", str(EXAMPLES / "pytest"), cwd=tmp_path)
     assert "6 passed" in out, out
+
+
+def test_the_example_type_checks_with_the_fixtures_types() -> None:
+    run([sys.executable, "-m", "mypy", "--strict", "--explicit-package-bases", "--no-incremental", "--cache-dir=/dev/null",
+         "notes_api.py", "test_notes_api.py"], cwd=EXAMPLES / "pytest", env={**os.environ, "MYPYPATH": "."})
 
 
 def test_fixtures_come_from_the_plugin_and_the_server_stops(tmp_path: Path) -> None:

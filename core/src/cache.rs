@@ -5,7 +5,8 @@
 //! ([`crate::Toolkit::with_cache`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::jwk::JwkSet;
 use crate::token::Claims;
@@ -15,8 +16,10 @@ use crate::token::Claims;
 #[derive(Debug)]
 pub struct TokenCache {
     capacity: usize,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
 }
+
+type Entries = HashMap<String, Entry, BuildHasherDefault<TailHasher>>;
 
 #[derive(Debug)]
 struct Entry {
@@ -25,12 +28,45 @@ struct Entry {
     claims: Claims,
 }
 
+/// Hashes a token by its last bytes: the end of a JWS is its signature, as
+/// unpredictable as a hash of the whole, without reading the whole (SipHash
+/// over a 700-byte token took most of a cache hit). Only verified tokens are
+/// ever stored, so crafted look-ups that share a stored token's tail meet at
+/// most that one entry: there is nothing to flood, and a key's hash quality
+/// never decides a result (the map compares whole tokens).
+#[derive(Default)]
+struct TailHasher(u64);
+
+/// How many trailing bytes are hashed: 32 bytes of signature are 192 bits.
+const TAIL: usize = 32;
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let tail = &bytes[bytes.len().saturating_sub(TAIL)..];
+        // FNV-1a over the tail and the length; then a final mix (murmur3's).
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+        for &b in tail {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
 impl TokenCache {
     /// At most `capacity` tokens; when full, the cache starts over.
     pub fn new(capacity: usize) -> TokenCache {
         TokenCache {
             capacity,
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::default()),
         }
     }
 
@@ -39,7 +75,7 @@ impl TokenCache {
     }
 
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -48,7 +84,7 @@ impl TokenCache {
 
     /// The claims of `token` if it was verified with exactly this key set.
     pub fn get(&self, token: &str, keys: &Arc<JwkSet>) -> Option<Claims> {
-        let entries = self.lock();
+        let entries = self.read();
         let entry = entries.get(token)?;
         Arc::ptr_eq(&entry.keys, keys).then(|| entry.claims.clone())
     }
@@ -58,7 +94,7 @@ impl TokenCache {
         if self.capacity == 0 {
             return;
         }
-        let mut entries = self.lock();
+        let mut entries = self.write();
         if entries.len() >= self.capacity && !entries.contains_key(token) {
             entries.clear();
         }
@@ -72,11 +108,15 @@ impl TokenCache {
     }
 
     pub fn clear(&self) {
-        self.lock().clear();
+        self.write().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn read(&self) -> RwLockReadGuard<'_, Entries> {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Entries> {
+        self.entries.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -104,6 +144,21 @@ mod tests {
         cache.insert("t3", &a, &Claims::new()); // full: starts over
         assert_eq!((cache.len(), cache.get("t1", &a)), (1, None));
         TokenCache::new(0).insert("t", &a, &Claims::new());
+    }
+
+    #[test]
+    fn tokens_with_the_same_tail_stay_apart() {
+        let cache = TokenCache::new(8);
+        let keys = Arc::new(JwkSet::new());
+        let tail = "x".repeat(64);
+        let (a, b) = (format!("a.{tail}"), format!("b.{tail}"));
+        cache.insert(&a, &keys, &claims(json!({"n": "a"})));
+        cache.insert(&b, &keys, &claims(json!({"n": "b"})));
+        assert_eq!(cache.get(&a, &keys), Some(claims(json!({"n": "a"}))));
+        assert_eq!(cache.get(&b, &keys), Some(claims(json!({"n": "b"}))));
+        assert_eq!(cache.get(&format!("c.{tail}"), &keys), None);
+        assert_eq!(cache.get("", &keys), None);
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]

@@ -23,16 +23,25 @@ pub struct Jws<'a> {
     pub signature: Vec<u8>,
 }
 
+/// `object.get(name)`. A token's header and claims hold a handful of
+/// members: comparing names in order is cheaper than hashing one (SipHash)
+/// to look it up.
+pub(crate) fn member<'a>(object: &'a Claims, name: &str) -> Option<&'a Value> {
+    if object.len() > 16 {
+        return object.get(name);
+    }
+    object.iter().find_map(|(k, v)| (k == name).then_some(v))
+}
+
 impl Jws<'_> {
     pub fn alg(&self) -> Result<&str> {
-        self.header
-            .get("alg")
+        member(&self.header, "alg")
             .and_then(Value::as_str)
             .ok_or_else(|| Error::malformed("token header has no \"alg\""))
     }
 
     pub fn kid(&self) -> Result<Option<&str>> {
-        match self.header.get("kid") {
+        match member(&self.header, "kid") {
             None => Ok(None),
             Some(Value::String(kid)) => Ok(Some(kid)),
             Some(_) => Err(Error::malformed("token header \"kid\" is not a string")),

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result};
 use crate::jwk::JwkSet;
 use crate::time;
-use crate::token::{self, Claims, Jws};
+use crate::token::{self, member as claim, Claims, Jws};
 
 /// What a token must satisfy besides its signature. Every field documents its default.
 #[derive(Debug, Clone, Default)]
@@ -72,7 +72,7 @@ impl Validator {
             }
         }
         if let Some(audience) = &self.audience {
-            let ok = match claims.get("aud") {
+            let ok = match claim(claims, "aud") {
                 Some(Value::String(aud)) => aud == audience,
                 Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
                 _ => false,
@@ -88,7 +88,7 @@ impl Validator {
             }
         }
         if let Some(issuer) = &self.issuer {
-            let iss = claims.get("iss").and_then(Value::as_str);
+            let iss = claim(claims, "iss").and_then(Value::as_str);
             if iss != expected_issuer(issuer, claims).as_deref() {
                 let found = claims
                     .get("iss")
@@ -130,7 +130,7 @@ pub fn verify_signature(jws: &Jws<'_>, keys: &JwkSet) -> Result<()> {
         ));
     }
     // RFC 7515 4.1.11: a critical extension we do not understand makes the token invalid.
-    if let Some(crit) = jws.header.get("crit") {
+    if let Some(crit) = claim(&jws.header, "crit") {
         let names = crit.as_array().map(|a| {
             a.iter()
                 .map(|v| v.as_str().unwrap_or("?"))
@@ -169,7 +169,7 @@ pub fn verify_signature(jws: &Jws<'_>, keys: &JwkSet) -> Result<()> {
 }
 
 fn numeric_date(claims: &Claims, name: &str) -> Result<Option<f64>> {
-    match claims.get(name) {
+    match claim(claims, name) {
         None => Ok(None),
         Some(v) => v
             .as_f64()

@@ -19,6 +19,7 @@ import pytest
 
 import oatk
 from notes_api import fastapi_app, flask_app
+from oatk.pytest_plugin import OatkServer, TokenFactory
 
 
 def bearer(token: str) -> Dict[str, str]:
@@ -30,7 +31,7 @@ def client(oatk_toolkit: oatk.OAuthToolkit) -> Any:
     return flask_app(oatk_toolkit).test_client()
 
 
-def test_a_valid_token_reads_the_notes(client: Any, oatk_token: Any) -> None:
+def test_a_valid_token_reads_the_notes(client: Any, oatk_token: TokenFactory) -> None:
     refused = client.get("/notes")
     assert refused.status_code == 401
     assert refused.headers["WWW-Authenticate"].startswith("Bearer")
@@ -40,7 +41,7 @@ def test_a_valid_token_reads_the_notes(client: Any, oatk_token: Any) -> None:
     assert client.get("/notes", headers=bearer("not.a.token")).status_code == 401
 
 
-def test_only_admins_clear_the_notes(client: Any, oatk_token: Any) -> None:
+def test_only_admins_clear_the_notes(client: Any, oatk_token: TokenFactory) -> None:
     assert client.delete("/notes", headers=bearer(oatk_token(groups=["admin"]))).status_code == 200
     staff = client.delete("/notes", headers=bearer(oatk_token(sub="bob", groups=["staff"])))
     assert staff.status_code == 403
@@ -48,13 +49,13 @@ def test_only_admins_clear_the_notes(client: Any, oatk_token: Any) -> None:
     assert client.delete("/notes", headers=bearer(oatk_token())).status_code == 403
 
 
-def test_a_token_for_another_api_is_refused(client: Any, oatk_token: Any) -> None:
+def test_a_token_for_another_api_is_refused(client: Any, oatk_token: TokenFactory) -> None:
     assert client.get("/notes", headers=bearer(oatk_token(client_id="billing"))).status_code == 401
     # ... and one from another issuer (a tenant of the same server, with its own keys)
     assert client.get("/notes", headers=bearer(oatk_token(tenant="acme"))).status_code == 401
 
 
-def test_a_token_expires_without_sleeping(client: Any, oatk_server: Any, oatk_token: Any) -> None:
+def test_a_token_expires_without_sleeping(client: Any, oatk_server: OatkServer, oatk_token: TokenFactory) -> None:
     token = oatk_token()
     assert client.get("/notes", headers=bearer(token)).status_code == 200
     oatk_server.advance(3600)  # the server's clock and the app's validator, an hour on
@@ -65,7 +66,7 @@ def test_a_token_expires_without_sleeping(client: Any, oatk_server: Any, oatk_to
     assert client.get("/notes", headers=bearer(oatk_token())).status_code == 200
 
 
-def test_the_app_follows_a_key_rotation(client: Any, oatk_server: Any, oatk_token: Any) -> None:
+def test_the_app_follows_a_key_rotation(client: Any, oatk_server: OatkServer, oatk_token: TokenFactory) -> None:
     before = oatk_token()
     kid = oatk_server.rotate_keys()
     after = oatk_token()
@@ -88,7 +89,7 @@ def test_the_app_follows_a_key_rotation(client: Any, oatk_server: Any, oatk_toke
     assert restarted.get("/notes", headers=bearer(after)).status_code == 200
 
 
-def test_the_same_with_fastapi(oatk_server: Any, oatk_toolkit: oatk.OAuthToolkit, oatk_token: Any) -> None:
+def test_the_same_with_fastapi(oatk_server: OatkServer, oatk_toolkit: oatk.OAuthToolkit, oatk_token: TokenFactory) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 

@@ -11,10 +11,11 @@ predicate's outcome means) is core's ``guard``: ``_oatk.check`` and
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import weakref
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Deque, Dict, Mapping, Optional, Tuple, TypeVar, Union
 
 from . import _oatk
 
@@ -85,15 +86,29 @@ async def decide_async(
 class LoopCompletions:
     """One event loop's native results (``_oatk.Completions``): oatk's worker
     threads compute without the GIL and wake the loop through a socket it
-    watches; the loop turns each result into its future's value."""
+    watches; the loop turns each result into its future's value.
+
+    At most ``BATCH`` futures are resolved per turn of the loop, so that a
+    hundred results arriving together do not resume a hundred requests in one
+    turn while timers and other connections wait."""
+
+    BATCH = 16
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.native = _oatk.Completions()
         self.waiting: Dict[int, "asyncio.Future[Any]"] = {}
+        self.backlog: Deque[Tuple[int, bool, Any]] = collections.deque()
+        self.continuing = False
         loop.add_reader(self.native.fileno(), self.deliver)
 
     def deliver(self) -> None:
-        for ticket, ok, value in self.native.drain():
+        self.backlog.extend(self.native.drain())
+        self.resolve()
+
+    def resolve(self) -> None:
+        self.continuing = False
+        for _ in range(min(self.BATCH, len(self.backlog))):
+            ticket, ok, value = self.backlog.popleft()
             future = self.waiting.pop(ticket, None)
             if future is None or future.done():  # the awaiting task was cancelled
                 continue
@@ -101,6 +116,9 @@ class LoopCompletions:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+        if self.backlog and not self.continuing:
+            self.continuing = True
+            asyncio.get_running_loop().call_soon(self.resolve)
 
 
 #: Each loop's completions; None where a loop cannot watch a socket.

@@ -32,6 +32,7 @@ core's server; the fixtures only start, stop and combine them.
 
 from __future__ import annotations
 
+import urllib.request
 import weakref
 from typing import Any, Dict, Iterator, Optional, Protocol, Sequence
 
@@ -110,16 +111,23 @@ class OatkServer(RunningServer):
         server (or on ``tenant``'s issuer) and ``with_client_id`` (default
         :attr:`client_id`). It follows this server's clock; it follows a key
         rotation as any app does, by fetching the key set again when a token
-        names an unknown ``kid`` (at most every 30 s). When the server was
-        given an ``issuer`` other than its URL, discovery would refuse it
-        (OpenID Connect Discovery 4.3), so the validator takes the key set's
-        URL and that issuer instead."""
+        names an unknown ``kid`` (at most every 30 s).
+
+        An ``issuer`` given in the options is not where the server listens,
+        so discovery cannot work (OpenID Connect Discovery 4.3): then the
+        validator trusts the key set published when it is made, read where
+        the server listens, and requires that issuer (it does not follow a
+        later rotation)."""
         info = self.issuer_info(tenant)
         toolkit = OAuthToolkit()
-        if info["issuer"] == info["url"]:
+        if info["issuer"] == info["url"] and info["url"].startswith(self.url):
             toolkit.using_provider(info["url"])
         else:
-            toolkit.using_provider(info["jwks_uri"]).with_issuer(info["issuer"])
+            jwks_uri: str = info["jwks_uri"]
+            if self.issuer != self.url and jwks_uri.startswith(self.issuer):
+                jwks_uri = self.url + jwks_uri[len(self.issuer):]
+            with urllib.request.urlopen(jwks_uri, timeout=10) as response:
+                toolkit.with_jwks(response.read()).with_issuer(info["issuer"])
         return self._follow_clock(toolkit.with_client_id(client_id or self.client_id))
 
     def toolkit(self) -> OAuthToolkit:

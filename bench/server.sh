@@ -3,6 +3,11 @@
 # oauth2-mock-server, in one run: requests/s for the JWKS, discovery and
 # client_credentials token issuance, and the ratio. Loopback only, bounded
 # in time. Both servers run one after the other on the same machine.
+#
+# Then the CPU the fake server spends per client_credentials token (its
+# process's user + system time, from /proc, over the requests wrk made),
+# beside the CPU time of one RSA-2048 signature: `openssl speed` sign, and
+# oatk's own mint (bench/core.sh's criterion figure, when it ran first).
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/../target}
@@ -36,6 +41,12 @@ wait_for "$OATK_URL/oauth/certs"
 oatk_jwks=$(rate "$OATK_URL/oauth/certs")
 oatk_disc=$(rate "$OATK_URL/.well-known/openid-configuration")
 oatk_token=$(rate "$OATK_URL/oauth/token" token.lua)
+# CPU per token: the server process's utime + stime over one more wrk run.
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+t0=$(cpu_ticks "${pids[0]}")
+out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s token.lua "$OATK_URL/oauth/token")
+t1=$(cpu_ticks "${pids[0]}")
+tokens=$(awk '/requests in/ {print $1}' <<<"$out")
 kill "${pids[0]}"; pids=()
 
 # oauth2-mock-server (accepts any client for client_credentials)
@@ -55,3 +66,33 @@ row() { awk -v n="$1" -v a="$2" -v b="$3" -v t="$4" 'BEGIN { printf "%-28s %12.0
 row "JWKS" "$oatk_jwks" "$mock_jwks" ">= 10x"
 row "discovery" "$oatk_disc" "$mock_disc" ">= 10x"
 row "client_credentials token" "$oatk_token" "$mock_token" ">= 2x"
+
+sign=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $4}' | tr -d s)
+mint_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' \
+  "$CARGO_TARGET_DIR/criterion/mint/RS256/new/estimates.json" 2>/dev/null || echo "")
+RESULTS=${RESULTS:-$PWD/../build/bench/results}
+mkdir -p "$RESULTS"
+python3 - "$t0" "$t1" "$tokens" "$sign" "$mint_ns" "$oatk_token" "$mock_token" "$oatk_jwks" "$mock_jwks" \
+  "$RESULTS/server.json" <<'PY'
+import json, os, sys
+t0, t1, tokens, sign = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]) * 1e6
+mint = float(sys.argv[5]) / 1000 if sys.argv[5] else None
+oatk_token, mock_token, oatk_jwks, mock_jwks = map(float, sys.argv[6:10])
+tick = os.sysconf("SC_CLK_TCK")
+per_token = (t1 - t0) / tick * 1e6 / tokens
+print(f"\nclient_credentials: the server spent {per_token:.0f} µs of CPU per token ({tokens} tokens); "
+      f"one RSA-2048 signature: openssl speed {sign:.0f} µs" + (f", oatk mint {mint:.0f} µs" if mint else ""))
+ratio = per_token / (mint or sign)
+print(f"CPU per token ÷ {'oatk mint' if mint else 'openssl sign'}: {ratio:.2f}x (target <= 1.15x); "
+      f"÷ openssl sign: {per_token / sign:.2f}x")
+results = [
+    {"id": "server.token_cpu", "what": "Fake server client_credentials: CPU per token ÷ one RSA signature"
+     + (" (oatk mint)" if mint else " (openssl sign)"), "value": ratio, "unit": "x", "target": "<= 1.15",
+     "met": ratio <= 1.15, "detail": f"{per_token:.0f} µs per token; openssl sign {sign:.0f} µs"},
+    {"id": "server.token_rps", "what": "Fake server client_credentials req/s ÷ oauth2-mock-server",
+     "value": oatk_token / mock_token, "unit": "x", "target": ">= 2", "met": oatk_token / mock_token >= 2},
+    {"id": "server.jwks_rps", "what": "Fake server JWKS req/s ÷ oauth2-mock-server",
+     "value": oatk_jwks / mock_jwks, "unit": "x", "target": ">= 10", "met": oatk_jwks / mock_jwks >= 10},
+]
+json.dump({"bench": "server", "results": results}, open(sys.argv[10], "w"), indent=2)
+PY

@@ -213,3 +213,19 @@ def test_run_blocks_and_serves_with_the_toolkits_keys(script: str, toolkit: OAut
     assert process.signal(signal.SIGINT) == 0
     if script is SERVE:
         assert "stopped cleanly" in process.output()
+
+
+def test_provider_faults_end_to_end() -> None:
+    """The fake server misbehaving on purpose (POST /admin/faults): the validator's
+    provider fetch fails with a clear NetworkError naming the URL, and works again
+    once the fault is over."""
+    with fake.running() as server:
+        for kind in ("error", "malformed"):
+            reply = requests.post(server.url + "/admin/faults", timeout=10,
+                                  json={"endpoint": "discovery", "kind": kind, "count": 1})
+            assert reply.status_code == 200, reply.text
+            with pytest.raises(oatk.NetworkError) as refused:
+                OAuthToolkit().using_provider(server.url)
+            assert "/.well-known/openid-configuration" in str(refused.value)
+        api = OAuthToolkit().using_provider(server.url).with_client_id("test")  # the faults were used up
+        assert api.validate(server.access_token("xtof"))["username"] == "xtof"

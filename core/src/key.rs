@@ -189,7 +189,15 @@ impl PublicKey {
         // The point or key is the BIT STRING that ends the SPKI.
         for (family, len) in [(KeyFamily::P256, 65), (KeyFamily::P384, 97)] {
             if ParsedPublicKey::new(family.default_algorithm().verification(), der).is_ok() {
-                return PublicKey::ec_from_point(family, &der[der.len() - len..]);
+                // aws-lc also takes a compressed point (02/03 || x, SEC1 2.3.3),
+                // which a JWK cannot carry without its y: refuse it by name.
+                let Some(point) = der.len().checked_sub(len).map(|start| &der[start..]) else {
+                    return Err(Error::key(
+                        "compressed EC public keys are not supported: export the key uncompressed \
+                         (openssl ec -pubin -conv_form uncompressed)",
+                    ));
+                };
+                return PublicKey::ec_from_point(family, point);
             }
         }
         if ParsedPublicKey::new(&signature::ED25519, der).is_ok() && der.len() >= 32 {

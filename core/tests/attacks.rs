@@ -458,3 +458,19 @@ fn finding_3_a_templated_issuer_is_checked_with_the_tokens_tid() {
         assert_eq!(err.kind(), ErrorKind::InvalidIssuer, "{iss} {tid:?}");
     }
 }
+
+/// Found by `cargo fuzz` (pem target): a compressed EC point in an SPKI
+/// made the key import panic on a slice below zero.
+#[test]
+fn fuzz_finding_compressed_ec_public_keys_are_refused_not_a_panic() {
+    let compressed = "-----BEGIN PUBLIC KEY-----\nMDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgADi3tvu9Eg6wZ18tdsuu64LuFA1v9v\nX9hecL02iMHnvhk=\n-----END PUBLIC KEY-----\n";
+    let err = oatk::PublicKey::from_pem(compressed.as_bytes()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Key);
+    assert!(err.message().contains("compressed"), "{err}");
+    for dir in ["crash-compressed-p256.pub.pem", "crash-compressed-p384.pub.pem", "crash-compressed-p256-point.der"] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/pem/").to_string() + dir;
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(oatk::PublicKey::from_pem(&bytes).is_err(), "{path}");
+        assert!(oatk::PublicKey::from_spki_der(&bytes).is_err(), "{path}");
+    }
+}

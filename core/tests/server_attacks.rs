@@ -2,157 +2,15 @@
 //! security audit (issue 10, findings 7 to 14), each an attack over real HTTP
 //! on loopback that succeeded before its fix.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use oatk::server::{self, Options, Server};
 use serde_json::{json, Value};
 
-// ---- HTTP helpers (a copy of tests/server.rs's, kept minimal) ---------------
-
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map(String::as_str).unwrap_or("")
-    }
-    /// `name=value` of the first Set-Cookie that sets `name`.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get("set-cookie")
-            .into_iter()
-            .flat_map(|v| v.split('\n'))
-            .filter_map(|c| c.split(';').next())
-            .find(|c| c.starts_with(&format!("{name}=")) && c.len() > name.len() + 1)
-            .map(str::to_owned)
-    }
-    fn location_params(&self) -> HashMap<String, String> {
-        let location = self.header("location");
-        let query = location.split_once('?').map(|(_, q)| q).unwrap_or("");
-        query
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .map(|(k, v)| (k.to_string(), decode(v)))
-            .collect()
-    }
-    /// A hidden form field's value, if the page has one.
-    fn hidden(&self, name: &str) -> Option<String> {
-        let marker = format!("name=\"{name}\" value=\"");
-        self.body
-            .split(&marker)
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .map(|v| v.replace("&amp;", "&"))
-    }
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.replace('+', " ").into_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-            out.push(
-                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap(),
-            );
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-fn encode(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let esc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={esc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
-}
-
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("request failed");
-    let mut headers: HashMap<String, String> = HashMap::new();
-    for (k, v) in r.headers() {
-        let v = v.to_str().unwrap_or("").to_string();
-        headers
-            .entry(k.as_str().to_string())
-            .and_modify(|e| {
-                e.push('\n');
-                e.push_str(&v)
-            })
-            .or_insert(v);
-    }
-    Reply {
-        status: r.status().as_u16(),
-        headers,
-        body: r.body_mut().read_to_string().unwrap_or_default(),
-    }
-}
-
-fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent().get(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.call())
-}
-
-fn post(url: &str, content_type: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent().post(url);
-    if !content_type.is_empty() {
-        req = req.header("content-type", content_type);
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.send(body))
-}
-
-fn form(url: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
-    post(
-        url,
-        "application/x-www-form-urlencoded",
-        &encode(pairs),
-        headers,
-    )
-}
-
-fn json_post(url: &str, body: &Value) -> Reply {
-    post(url, "application/json", &body.to_string(), &[])
-}
+mod support;
+use support::{admin as json_post, agent, encode, form, get, post, reply, s256, temp_dir, Reply};
 
 /// One request written by hand, for what a client library will not send
 /// (another Host); the reply's status and body.
@@ -185,13 +43,6 @@ fn addr_of(server: &Server) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("oatk-attacks-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn start_with(config: &str, name: &str, change: impl FnOnce(&mut Options)) -> Server {
     let dir = temp_dir(name);
     let path = dir.join("oatk.toml");
@@ -200,13 +51,6 @@ fn start_with(config: &str, name: &str, change: impl FnOnce(&mut Options)) -> Se
     options.config = Some(path);
     change(&mut options);
     server::start(None, &options).unwrap()
-}
-
-fn s256(verifier: &str) -> String {
-    oatk::b64::encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        verifier.as_bytes(),
-    ))
 }
 
 fn base64_std(text: &str) -> String {

@@ -89,7 +89,7 @@ pub fn encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn agent() -> ureq::Agent {
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
@@ -98,7 +98,7 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+pub fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     let mut r = r.expect("request failed");
     let mut headers: HashMap<String, String> = HashMap::new();
     for (k, v) in r.headers() {

@@ -467,7 +467,11 @@ fn fuzz_finding_compressed_ec_public_keys_are_refused_not_a_panic() {
     let err = oatk::PublicKey::from_pem(compressed.as_bytes()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Key);
     assert!(err.message().contains("compressed"), "{err}");
-    for dir in ["crash-compressed-p256.pub.pem", "crash-compressed-p384.pub.pem", "crash-compressed-p256-point.der"] {
+    for dir in [
+        "crash-compressed-p256.pub.pem",
+        "crash-compressed-p384.pub.pem",
+        "crash-compressed-p256-point.der",
+    ] {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/pem/").to_string() + dir;
         let bytes = std::fs::read(&path).unwrap();
         assert!(oatk::PublicKey::from_pem(&bytes).is_err(), "{path}");

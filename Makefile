@@ -61,12 +61,15 @@ test-browser: browser-deps cli ## the fake server's walkthrough in headless chro
 screenshots: browser-deps cli ## refresh docs/screenshots from the walkthrough
 	rm -rf docs/screenshots && node tests/browser/fake-server-walkthrough.mjs $(OATK) docs/screenshots
 
-bench: bench-core bench-server ## every benchmark, side by side with its peer
+# Each mk/*.mk adds its benchmarks as prerequisites; the recipe runs last and
+# prints the one table of every ratio with its target (bench/summary.py).
+bench: bench-core bench-server ## every benchmark, side by side with its peer, then the table of ratios
+	@python3 bench/summary.py $(CURDIR)/build/bench/results
 
 bench-core: ## criterion benchmark + openssl speed, with the ratio
 	bash bench/core.sh
 
-bench-server: ## wrk load on the fake server beside oauth2-mock-server, with the ratio
+bench-server: ## wrk load on the fake server beside oauth2-mock-server; CPU per issued token
 	bash bench/server.sh
 
 demo: ## the main job: keys, a token, validation, then the fake server, demo app and API (open the URL)

@@ -4,6 +4,7 @@
 // (signature, exp, iss, aud):
 //
 //   /open            no protection (the baseline)
+//   /noop            a middleware that only sets req.auth: Express's own cost of one
 //   /oatk            oatk.authenticated() (bindings-node/express.js: the RSA
 //                    check on oatk's worker threads, RouteGuard.checkAsync)
 //   /oatk-sync       the same decision on the event loop (RouteGuard.check),
@@ -36,6 +37,8 @@ const app = express()
 const ok = (req, res) => res.json({ hello: req.auth?.sub ?? 'world' })
 app.get('/.well-known/jwks.json', (req, res) => res.type('application/json').send(jwks))
 app.get('/open', ok)
+// A middleware that does nothing: what any middleware costs in Express itself.
+app.get('/noop', (req, res, next) => { req.auth = { sub: 'world' }; next() }, ok)
 app.get('/oatk', oatk.authenticated(), ok)
 
 // The same decision made on the event loop (RouteGuard.check, sync): what the

@@ -7,8 +7,11 @@
 #                     `npm test` (node --test): toolkit, errors, Express 4 and 5,
 #                     fake server, npx CLI, browser export, interop with jose /
 #                     jsonwebtoken, examples, TypeScript, the browser walkthrough
-#   make bench-node   release addon; validate() vs jose, jsonwebtoken, fast-jwt,
-#                     and requests/s through a protected Express route
+#   make bench-node   release addon (into build/bench/node, the test addon is
+#                     left alone): validate() vs jose, jsonwebtoken, fast-jwt and
+#                     C's oatk_validate, validateAsync scaling, warm cache; a
+#                     protected Express route under wrk vs express-oauth2-jwt-bearer,
+#                     express-jwt and the unprotected route (bench/node.sh)
 
 NODE_PKG := $(CURDIR)/bindings-node
 NODE_EXAMPLES := $(CURDIR)/examples/node
@@ -42,5 +45,6 @@ test-node: browser-deps build-node check-typings-node ## Node package: build, Ex
 	cd $(NODE_EXAMPLES) && OATK_NODE_PROFILE=debug $(NODE_NPM) install
 	cd $(NODE_PKG) && OATK_REQUIRE_BROWSER=1 OATK_NODE_PROFILE=debug npm test
 
-bench-node: build-node-release ## validate() vs jose, jsonwebtoken, fast-jwt; Express requests/s
-	node bench/node-validate.mjs
+bench-node: APT_PACKAGES += wrk
+bench-node: deps-apt ## validate() vs peers and C, async scaling, warm cache; Express under wrk vs its peers
+	bash bench/node.sh

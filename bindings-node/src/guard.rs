@@ -11,7 +11,7 @@ use oatk::Claims;
 use serde_json::{Map, Value};
 
 use crate::errors::{error_code, run, Failure};
-use crate::tasks::{spawn, ClaimsJs, ClaimsObject, PromiseValue};
+use crate::tasks::{spawn, ClaimsJs, ClaimsObject, PromiseValue, TokenArg};
 use crate::toolkit::{read, OAuthToolkit, Shared};
 
 /// The outcome of `RouteGuard.check`: allowed with the validated claims, or
@@ -99,8 +99,13 @@ impl RouteGuard {
     /// core), so the event loop stays free during the signature check.
     /// Resolves to the same decision; rejects with an `OatkError` only for
     /// setup failures. The Express middleware uses it.
-    #[napi(catch_unwind, ts_return_type = "Promise<GuardDecision>")]
-    pub fn check_async(&self, env: Env, authorization: Option<String>) -> Result<PromiseValue> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "authorization?: string | undefined | null",
+        ts_return_type = "Promise<GuardDecision>"
+    )]
+    pub fn check_async(&self, env: Env, authorization: TokenArg) -> Result<PromiseValue> {
+        let authorization = authorization.into_string();
         let toolkit = self.toolkit.clone();
         let required = self.required.clone();
         spawn(&env, move || {

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use napi::bindgen_prelude::{
-    AsyncTask, Env, ObjectRef, Result, This, ToNapiValue, TypeName, ValueType,
+    AsyncTask, Env, FromNapiValue, ObjectRef, Result, This, ToNapiValue, TypeName, ValueType,
 };
 use napi::{check_status, sys, Task};
 use oatk::Claims;
@@ -133,10 +133,18 @@ impl ToNapiValue for ThisObject {
 // ---------------------------------------------------------------------------
 // Claims to JavaScript
 
-/// Claims on their way to JavaScript: JSON text for `JSON.parse` when that
-/// gives exactly the object N-API would build, else the map itself.
+/// Claims on their way to JavaScript, by the cheapest route that builds
+/// exactly the object N-API (napi-rs) would: a constructor per set of claim
+/// names for claims whose values are all scalars (the usual access token),
+/// `JSON.parse` for other plain claims, N-API property by property otherwise.
 pub enum ClaimsJs {
+    /// Scalar values only: [`shape_constructor`], else `JSON.parse`.
+    Flat(Claims),
+    /// Serialized already (on a worker thread), for `JSON.parse`.
     Json(String, Claims),
+    /// To serialize on the JavaScript thread, into a buffer kept for the next call.
+    Plain(Claims),
+    /// Built through N-API, property by property.
     Map(Claims),
 }
 
@@ -145,13 +153,30 @@ pub enum ClaimsJs {
 const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 /// napi-rs refuses values nested deeper than 128; keep its answer for them.
 const MAX_JSON_DEPTH: usize = 64;
+/// Claims sets with more names than this are not given a constructor.
+const MAX_FLAT_CLAIMS: usize = 32;
+
+thread_local! {
+    /// The JSON text of the claims the JavaScript thread converts next.
+    static JSON_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn flat(claims: &Claims) -> bool {
+    claims.len() <= MAX_FLAT_CLAIMS
+        && claims
+            .values()
+            .all(|v| !matches!(v, Value::Array(_) | Value::Object(_)))
+}
 
 impl ClaimsJs {
-    /// Decide (and serialize) where the claims are made, which for
-    /// `validateAsync` is a worker thread, off the JavaScript thread.
+    /// Decide where the claims are made, which for `validateAsync` is a
+    /// worker thread: what can be serialized there is.
     pub fn new(claims: Claims) -> ClaimsJs {
         if !plain_object(&claims, MAX_JSON_DEPTH) {
             return ClaimsJs::Map(claims);
+        }
+        if flat(&claims) {
+            return ClaimsJs::Flat(claims);
         }
         match serde_json::to_string(&claims) {
             Ok(json) => ClaimsJs::Json(json, claims),
@@ -159,17 +184,184 @@ impl ClaimsJs {
         }
     }
 
+    /// For claims made on the JavaScript thread.
+    pub fn here(claims: Claims) -> ClaimsJs {
+        if !plain_object(&claims, MAX_JSON_DEPTH) {
+            ClaimsJs::Map(claims)
+        } else if flat(&claims) {
+            ClaimsJs::Flat(claims)
+        } else {
+            ClaimsJs::Plain(claims)
+        }
+    }
+
     /// # Safety
     /// On the JavaScript thread of `env`.
     unsafe fn into_js(self, env: sys::napi_env) -> Result<sys::napi_value> {
-        match self {
-            ClaimsJs::Json(json, claims) => match unsafe { json_parse(env, &json) } {
-                Some(value) => Ok(value),
-                None => unsafe { serde_json::Map::to_napi_value(env, claims) },
+        let claims = match self {
+            ClaimsJs::Flat(claims) => match unsafe { construct(env, &claims) } {
+                Some(value) => return Ok(value),
+                None => match unsafe { parse_here(env, &claims) } {
+                    Some(value) => return Ok(value),
+                    None => claims,
+                },
             },
-            ClaimsJs::Map(claims) => unsafe { serde_json::Map::to_napi_value(env, claims) },
+            ClaimsJs::Json(json, claims) => match unsafe { json_parse(env, json.as_bytes()) } {
+                Some(value) => return Ok(value),
+                None => claims,
+            },
+            ClaimsJs::Plain(claims) => match unsafe { parse_here(env, &claims) } {
+                Some(value) => return Ok(value),
+                None => claims,
+            },
+            ClaimsJs::Map(claims) => claims,
+        };
+        unsafe { serde_json::Map::to_napi_value(env, claims) }
+    }
+}
+
+/// Serialize into this thread's buffer, then `JSON.parse`.
+unsafe fn parse_here(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
+    JSON_TEXT.with(|buffer| {
+        let mut buffer = buffer.try_borrow_mut().ok()?;
+        buffer.clear();
+        serde_json::to_writer(&mut *buffer, claims).ok()?;
+        unsafe { json_parse(env, &buffer) }
+    })
+}
+
+/// Per environment: a constructor for each set of claim names seen (a
+/// token issuer's access tokens all have the same), `function (v0, v1, ...)
+/// { return { "iss": v0, "sub": v1, ... } }`. An object literal is the fastest
+/// object V8 makes, with the same properties in the same order as N-API
+/// would set them; the values are made one N-API call each. None when the
+/// engine refuses to compile code (`--disallow-code-generation-from-strings`).
+struct Shapes {
+    env: usize,
+    /// Set when compiling failed: `JSON.parse` from then on.
+    refused: bool,
+    known: Vec<(Vec<String>, sys::napi_ref)>,
+}
+
+/// Constructors kept per environment; more shapes than this use `JSON.parse`.
+const MAX_SHAPES: usize = 32;
+
+thread_local! {
+    static SHAPES: RefCell<Shapes> = const {
+        RefCell::new(Shapes { env: 0, refused: false, known: Vec::new() })
+    };
+}
+
+unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
+    SHAPES.with(|shapes| {
+        let mut shapes = shapes.try_borrow_mut().ok()?;
+        if shapes.env != env as usize {
+            // Another environment on this thread: the references belonged to the old one.
+            *shapes = Shapes {
+                env: env as usize,
+                refused: false,
+                known: Vec::new(),
+            };
+        }
+        if shapes.refused {
+            return None;
+        }
+        let mut value = ptr::null_mut();
+        for (names, reference) in &shapes.known {
+            if names.len() == claims.len() && names.iter().zip(claims.keys()).all(|(a, b)| a == b) {
+                let status = unsafe { sys::napi_get_reference_value(env, *reference, &mut value) };
+                return (status == sys::Status::napi_ok && !value.is_null()).then_some(value);
+            }
+        }
+        if shapes.known.len() >= MAX_SHAPES {
+            return None;
+        }
+        // JSON string literals are JavaScript string literals; `__proto__`
+        // (which a literal would take as the prototype) never gets here.
+        let mut source = String::from("(function(");
+        let params: Vec<String> = (0..claims.len()).map(|i| format!("v{i}")).collect();
+        source.push_str(&params.join(","));
+        source.push_str("){return{");
+        for (i, name) in claims.keys().enumerate() {
+            let literal = serde_json::to_string(name).ok()?;
+            source.push_str(&format!("{}{literal}:v{i}", if i > 0 { "," } else { "" }));
+        }
+        source.push_str("}})");
+        let (mut script, mut reference) = (ptr::null_mut(), ptr::null_mut());
+        let compiled = unsafe {
+            sys::napi_create_string_utf8(
+                env,
+                source.as_ptr().cast(),
+                source.len() as isize,
+                &mut script,
+            ) == sys::Status::napi_ok
+                && sys::napi_run_script(env, script, &mut value) == sys::Status::napi_ok
+                && sys::napi_create_reference(env, value, 1, &mut reference) == sys::Status::napi_ok
+        };
+        if !compiled {
+            let mut exception = ptr::null_mut();
+            unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+            shapes.refused = true;
+            return None;
+        }
+        shapes
+            .known
+            .push((claims.keys().cloned().collect(), reference));
+        Some(value)
+    })
+}
+
+/// The claims object from its shape's constructor; `None` to take another route.
+unsafe fn construct(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
+    let constructor = unsafe { shape_constructor(env, claims) }?;
+    let mut argv = [ptr::null_mut(); MAX_FLAT_CLAIMS];
+    for (slot, value) in argv.iter_mut().zip(claims.values()) {
+        let status = unsafe {
+            match value {
+                Value::Null => sys::napi_get_null(env, slot),
+                Value::Bool(b) => sys::napi_get_boolean(env, *b, slot),
+                // Safe integers and doubles: the Number napi-rs makes (BigInts never get here).
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => sys::napi_create_int64(env, i, slot),
+                    None => sys::napi_create_double(env, n.as_f64()?, slot),
+                },
+                Value::String(text) if text.is_ascii() => sys::napi_create_string_latin1(
+                    env,
+                    text.as_ptr().cast(),
+                    text.len() as isize,
+                    slot,
+                ),
+                Value::String(text) => sys::napi_create_string_utf8(
+                    env,
+                    text.as_ptr().cast(),
+                    text.len() as isize,
+                    slot,
+                ),
+                Value::Array(_) | Value::Object(_) => return None,
+            }
+        };
+        if status != sys::Status::napi_ok {
+            return None;
         }
     }
+    let (mut undefined, mut object) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe {
+        sys::napi_get_undefined(env, &mut undefined);
+        sys::napi_call_function(
+            env,
+            undefined,
+            constructor,
+            claims.len(),
+            argv.as_ptr(),
+            &mut object,
+        )
+    };
+    if status == sys::Status::napi_ok {
+        return Some(object);
+    }
+    let mut exception = ptr::null_mut();
+    unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    None
 }
 
 /// True when `JSON.parse` of the claims' JSON gives the same object as
@@ -204,7 +396,7 @@ thread_local! {
 /// `JSON.parse(json)`; `None` when that fails (the caller then builds the
 /// object through N-API). Tokens are ASCII, so the text is usually copied
 /// into a one-byte string as it is.
-unsafe fn json_parse(env: sys::napi_env, json: &str) -> Option<sys::napi_value> {
+unsafe fn json_parse(env: sys::napi_env, json: &[u8]) -> Option<sys::napi_value> {
     let parse = unsafe { json_parse_function(env) }?;
     let mut text = ptr::null_mut();
     let status = if json.is_ascii() {
@@ -275,8 +467,14 @@ unsafe fn json_parse_function(env: sys::napi_env) -> Option<sys::napi_value> {
 pub struct ClaimsObject(pub ClaimsJs);
 
 impl ClaimsObject {
+    /// Claims made on a worker thread (serialized there).
     pub fn new(claims: Claims) -> ClaimsObject {
         ClaimsObject(ClaimsJs::new(claims))
+    }
+
+    /// Claims made on the JavaScript thread.
+    pub fn here(claims: Claims) -> ClaimsObject {
+        ClaimsObject(ClaimsJs::here(claims))
     }
 }
 
@@ -292,6 +490,131 @@ impl TypeName for ClaimsObject {
 impl ToNapiValue for ClaimsObject {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         unsafe { val.0.into_js(env) }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Token arguments
+
+/// A token (or `Authorization` header) argument: `string | undefined | null`.
+/// Read with one N-API call into a buffer this thread keeps, where napi-rs's
+/// `Option<String>` measures the string, allocates a zeroed buffer and copies
+/// (two calls). Anything but a string or nothing is converted by napi-rs, so
+/// the error for a wrong type is its own.
+pub struct TokenArg(Option<Text>);
+
+enum Text {
+    /// The thread's buffer, handed back when the argument is dropped.
+    Pooled(String),
+    Owned(String),
+}
+
+/// Longer text takes napi-rs's path (a token is refused past 64 KiB anyway).
+const TOKEN_BUFFER: usize = 16 * 1024;
+
+thread_local! {
+    static TOKEN_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl TokenArg {
+    pub fn as_deref(&self) -> Option<&str> {
+        match &self.0 {
+            None => None,
+            Some(Text::Pooled(text) | Text::Owned(text)) => Some(text),
+        }
+    }
+
+    /// The text, owned (for a worker thread).
+    pub fn into_string(mut self) -> Option<String> {
+        match self.0.take()? {
+            Text::Owned(text) => Some(text),
+            Text::Pooled(text) => {
+                let owned = text.clone();
+                give_back(text.into_bytes());
+                Some(owned)
+            }
+        }
+    }
+}
+
+fn give_back(mut bytes: Vec<u8>) {
+    bytes.clear();
+    TOKEN_TEXT.with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            if slot.capacity() < bytes.capacity() {
+                *slot = bytes;
+            }
+        }
+    });
+}
+
+impl Drop for TokenArg {
+    fn drop(&mut self) {
+        if let Some(Text::Pooled(text)) = self.0.take() {
+            give_back(text.into_bytes());
+        }
+    }
+}
+
+impl FromNapiValue for TokenArg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        let mut kind = 0;
+        check_status!(
+            unsafe { sys::napi_typeof(env, value, &mut kind) },
+            "Failed to convert napi value into rust type `Option<T>`"
+        )?;
+        match kind {
+            sys::ValueType::napi_undefined | sys::ValueType::napi_null => {
+                return Ok(TokenArg(None))
+            }
+            sys::ValueType::napi_string => {}
+            _ => {
+                return Ok(TokenArg(Some(Text::Owned(unsafe {
+                    String::from_napi_value(env, value)?
+                }))))
+            }
+        }
+        let mut buffer = TOKEN_TEXT
+            .with(|slot| slot.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)))
+            .unwrap_or_default();
+        buffer.clear();
+        buffer.reserve(TOKEN_BUFFER);
+        let mut written = 0;
+        let status = unsafe {
+            sys::napi_get_value_string_utf8(
+                env,
+                value,
+                buffer.as_mut_ptr().cast(),
+                buffer.capacity(),
+                &mut written,
+            )
+        };
+        // Filled up to the last 4 bytes: maybe cut short (whole characters only).
+        if status != sys::Status::napi_ok || written + 4 >= buffer.capacity() {
+            give_back(buffer);
+            return Ok(TokenArg(Some(Text::Owned(unsafe {
+                String::from_napi_value(env, value)?
+            }))));
+        }
+        // SAFETY: napi wrote `written` bytes (and a NUL after them).
+        unsafe { buffer.set_len(written) };
+        match String::from_utf8(buffer) {
+            Ok(text) => Ok(TokenArg(Some(Text::Pooled(text)))),
+            Err(e) => {
+                give_back(e.into_bytes());
+                let text = unsafe { String::from_napi_value(env, value)? };
+                Ok(TokenArg(Some(Text::Owned(text))))
+            }
+        }
+    }
+}
+
+impl TypeName for TokenArg {
+    fn type_name() -> &'static str {
+        "string | undefined | null"
+    }
+    fn value_type() -> ValueType {
+        ValueType::String
     }
 }
 
@@ -649,4 +972,49 @@ pub fn spawn<T: ToNapiValue + Send + 'static>(
         settler.finish(deferred, settle);
     }));
     Ok(PromiseValue(promise))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(v: Value) -> Claims {
+        v.as_object().cloned().unwrap()
+    }
+
+    /// JSON.parse is used only where it builds what N-API would.
+    #[test]
+    fn plain_claims_take_the_json_path_and_others_do_not() {
+        let plain = object(
+            json!({"sub": "x", "n": 9007199254740991i64, "f": 1.5, "a": [1, {"b": null}], "t": true}),
+        );
+        assert!(plain_object(&plain, MAX_JSON_DEPTH));
+        for claims in [
+            json!({"big": 9007199254740992i64}), // a BigInt through N-API
+            json!({"neg": -9007199254740992i64}),
+            json!({"u": u64::MAX}),
+            json!({"__proto__": {"admin": true}}), // sets the prototype through N-API
+            json!({"a": [{"__proto__": 1}]}),
+        ] {
+            assert!(
+                !plain_object(&object(claims.clone()), MAX_JSON_DEPTH),
+                "{claims}"
+            );
+        }
+        let mut deep = json!(1);
+        for _ in 0..MAX_JSON_DEPTH {
+            deep = json!([deep]);
+        }
+        assert!(!plain_object(&object(json!({ "d": deep })), MAX_JSON_DEPTH));
+        assert!(matches!(ClaimsJs::new(plain.clone()), ClaimsJs::Json(..)));
+        assert!(matches!(ClaimsJs::here(plain), ClaimsJs::Plain(..)));
+        let scalars = object(json!({"iss": "i", "exp": 1, "ok": true, "x": null, "f": 0.5}));
+        assert!(matches!(ClaimsJs::new(scalars.clone()), ClaimsJs::Flat(..)));
+        assert!(matches!(ClaimsJs::here(scalars), ClaimsJs::Flat(..)));
+        assert!(matches!(
+            ClaimsJs::new(object(json!({"u": u64::MAX}))),
+            ClaimsJs::Map(..)
+        ));
+    }
 }

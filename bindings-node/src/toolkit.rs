@@ -9,7 +9,7 @@ use oatk::{Algorithm, Claims, PrivateKey, Toolkit};
 use serde_json::{Map, Value};
 
 use crate::errors::{run, Failure, Outcome};
-use crate::tasks::{spawn, Chain, ClaimsObject, PromiseValue};
+use crate::tasks::{spawn, Chain, ClaimsObject, PromiseValue, TokenArg};
 
 /// A toolkit shared with guards, tasks on the thread pool and the fake server.
 pub type Shared = Arc<RwLock<Toolkit>>;
@@ -260,18 +260,28 @@ impl OAuthToolkit {
     /// Verify a token (or the one read by `fromFile`) and return its claims:
     /// signature with the key its `kid` names, algorithm, `exp`/`nbf`, and
     /// `aud`/`iss` when configured. Throws an `OatkError` when it is not valid.
-    #[napi(catch_unwind, ts_return_type = "Record<string, any>")]
-    pub fn validate(&self, env: Env, token: Option<String>) -> Result<ClaimsObject> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "token?: string | undefined | null",
+        ts_return_type = "Record<string, any>"
+    )]
+    pub fn validate(&self, env: Env, token: TokenArg) -> Result<ClaimsObject> {
+        let token = token.as_deref();
         run(&env, || {
-            validated(&self.inner, token.as_deref(), None).map(ClaimsObject::new)
+            validated(&self.inner, token, None).map(ClaimsObject::here)
         })
     }
 
     /// `validate` on oatk's worker threads (one per core): the main thread
     /// stays free while the signature is checked. Resolves to the claims;
     /// rejects with an `OatkError`.
-    #[napi(catch_unwind, ts_return_type = "Promise<Record<string, any>>")]
-    pub fn validate_async(&self, env: Env, token: Option<String>) -> Result<PromiseValue> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "token?: string | undefined | null",
+        ts_return_type = "Promise<Record<string, any>>"
+    )]
+    pub fn validate_async(&self, env: Env, token: TokenArg) -> Result<PromiseValue> {
+        let token = token.into_string();
         let toolkit = self.inner.clone();
         spawn(&env, move || {
             validated(&toolkit, token.as_deref(), None).map(ClaimsObject::new)
@@ -289,7 +299,7 @@ impl OAuthToolkit {
         required: Map<String, Value>,
     ) -> Result<ClaimsObject> {
         run(&env, || {
-            validated(&self.inner, token.as_deref(), Some(&required)).map(ClaimsObject::new)
+            validated(&self.inner, token.as_deref(), Some(&required)).map(ClaimsObject::here)
         })
     }
 
@@ -299,7 +309,7 @@ impl OAuthToolkit {
         run(&env, || {
             read(&self.inner)
                 .decode(token.as_deref())
-                .map(ClaimsObject::new)
+                .map(ClaimsObject::here)
                 .map_err(Failure::from)
         })
     }

@@ -21,7 +21,7 @@ build: ## build the workspace (debug)
 fmt: ## format the Rust code
 	$(CARGO) fmt --all
 
-lint: ## clippy with warnings as errors
+lint: ## clippy with warnings as errors; cargo deny and the licence check (mk/lint.mk)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Debian packages some suites need; installed only when missing.

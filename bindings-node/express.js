@@ -5,7 +5,7 @@
 // calls JavaScript predicates, and writes the response. Statuses, bodies and
 // WWW-Authenticate values all come from core.
 
-const binding = require('./binding.js')
+const binding = require('./native.js')
 
 const { OAuthToolkit, predicateDenial } = binding
 

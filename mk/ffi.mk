@@ -1,9 +1,10 @@
-# liboatk (ffi/): the C ABI, its generated header include/oatk.h, the C and Go
-# examples and tests, `make install` with pkg-config, and the C benchmark.
+# liboatk (ffi/): the C ABI, its generated header include/oatk.h, the C examples
+# and tests, the Go module go/ and examples/go, `make install` with pkg-config,
+# and the C benchmark.
 #
 #   make header      regenerate include/oatk.h (pinned cbindgen, installed on demand)
 #   make test-ffi    Rust boundary tests, header drift check, C tests plain + valgrind
-#                    + AddressSanitizer, C examples, install + pkg-config check, go test
+#                    + AddressSanitizer, C examples, install + pkg-config check, go vet + test
 #   make bench-ffi   oatk_validate through C vs the Rust core, release build, one run
 #   make install PREFIX=/usr/local   liboatk.so, liboatk.a, oatk.h, oatk.pc
 
@@ -31,8 +32,12 @@ FFI_C_PROGRAMS := test_oatk create_and_validate fake_server
 PREFIX ?= /usr/local
 # The profile `make install` copies from; the install test uses the debug build.
 FFI_INSTALL_PROFILE ?= release
-FFI_GO_ENV := CGO_ENABLED=1 CGO_CFLAGS="-I$(CURDIR)/include" \
-	CGO_LDFLAGS="-L$(FFI_DEBUG_DIR) -Wl,-rpath,$(FFI_DEBUG_DIR)"
+# The Go module (go/) finds liboatk through pkg-config only, as its users do:
+# here build/ffi/pkgconfig/oatk.pc points at the checkout's header and debug
+# library, and LD_LIBRARY_PATH lets the test binaries load it.
+FFI_PC_DEBUG := build/ffi/pkgconfig/oatk.pc
+FFI_GO_ENV := CGO_ENABLED=1 PKG_CONFIG_PATH="$(CURDIR)/$(dir $(FFI_PC_DEBUG))" LD_LIBRARY_PATH="$(FFI_DEBUG_DIR)"
+FFI_GO_MODULES := go examples/go
 
 .PHONY: header header-ffi check-header-ffi test-ffi bench-ffi install install-ffi lib-ffi c-ffi \
 	test-ffi-rust test-ffi-c test-ffi-valgrind test-ffi-asan test-ffi-examples test-ffi-install test-ffi-go
@@ -158,10 +163,22 @@ install-ffi:
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/oatk.pc
 	@echo "installed liboatk $(FFI_VERSION) under $(DESTDIR)$(PREFIX)"
 
-test-ffi-go: lib-ffi
-	@cd examples/go && test -z "$$(gofmt -l .)" || { echo "gofmt needed:" >&2; gofmt -l . >&2; exit 1; }
-	cd examples/go && $(FFI_GO_ENV) go vet ./...
-	cd examples/go && $(FFI_GO_ENV) go test -race -count=1 ./...
+# oatk.pc for the debug build in this checkout: ffi/oatk.pc.in (so Libs.private
+# stays in one place) with the include and lib folders of the checkout.
+$(FFI_PC_DEBUG): ffi/oatk.pc.in Cargo.toml mk/ffi.mk
+	@mkdir -p $(@D)
+	sed -e '1s|.*|# pkg-config file for the debug liboatk of this checkout (mk/ffi.mk, test-ffi-go).|' \
+		-e 's|@PREFIX@|$(CURDIR)|g' -e 's|@VERSION@|$(FFI_VERSION)|g' \
+		-e 's|^libdir=.*|libdir=$(FFI_DEBUG_DIR)|' -e 's|^includedir=.*|includedir=$(CURDIR)/include|' $< > $@
+
+# The wrapper module go/ (the package, its tests, the parity table) and the
+# example module examples/go (cmd/hello, using go/ through a replace).
+test-ffi-go: lib-ffi $(FFI_PC_DEBUG)
+	@for m in $(FFI_GO_MODULES); do test -z "$$(cd $$m && gofmt -l .)" || \
+		{ echo "gofmt needed in $$m:" >&2; (cd $$m && gofmt -l .) >&2; exit 1; }; done
+	@echo "pkg-config --cflags --libs oatk: $$($(FFI_GO_ENV) pkg-config --cflags --libs oatk)"
+	for m in $(FFI_GO_MODULES); do (cd $$m && $(FFI_GO_ENV) go vet ./...) || exit 1; done
+	for m in $(FFI_GO_MODULES); do (cd $$m && $(FFI_GO_ENV) go test -race -count=1 ./...) || exit 1; done
 
 # oatk_validate through the C ABI vs the Rust core's Toolkit::validate, same
 # key and token, release build, one run; prints the ratio.

@@ -16,7 +16,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/oatk/oatk/examples/go/oatk"
+	"github.com/oatk/oatk/go/oatk"
 )
 
 // newMux wires the routes around a toolkit that holds the signing key.

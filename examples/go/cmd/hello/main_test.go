@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/oatk/oatk/examples/go/oatk"
+	"github.com/oatk/oatk/go/oatk"
 )
 
 // The seed's curl session against the Go service.

@@ -5,15 +5,7 @@
 // When neither is there, say which platform was looked for and what to do,
 // instead of the loader's generic message.
 
-function platformSuffix() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`
-  return `${platform}-${arch}`
-}
+const { platformSuffix } = require('./platform.js')
 
 try {
   module.exports = require('./binding.js')

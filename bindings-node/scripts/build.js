@@ -16,6 +16,8 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+// The suffix napi's loader (binding.js) looks for: oatk.<platform>-<arch>[-abi].node
+const { platformSuffix } = require('../platform.js')
 
 const here = path.resolve(__dirname, '..')
 const repo = path.resolve(here, '..')
@@ -41,17 +43,6 @@ function run(command, args, options = {}) {
   }
   if (result.error) fail(`${command}: ${result.error.message}`)
   if (result.status !== 0) fail(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`)
-}
-
-// The suffix napi's loader (binding.js) looks for: oatk.<platform>-<arch>[-abi].node
-function platformSuffix() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`
-  return `${platform}-${arch}`
 }
 
 function libraryName() {

@@ -82,6 +82,16 @@ cp tests/dist/express-app.js "$WORK/node/"
 	node -e "const o = require('oatk/browser'); if (typeof o.login !== 'function') throw new Error('oatk/browser has no login()')" &&
 	echo "require('oatk/browser') gives the browser client")
 VERSIONS[node]=$(cd "$WORK/node" && npx --no-install oatk version)
+# Without its platform package (--omit=optional), require('oatk') names the
+# platform and the package it looked for.
+mkdir -p "$WORK/node-no-addon"
+(cd "$WORK/node-no-addon" && npm init -y >/dev/null &&
+	npm install --no-audit --no-fund --loglevel=error --omit=optional "$NPM_MAIN" &&
+	node -e "
+try { require('oatk'); process.exit(1) } catch (e) {
+  if (e.code !== 'OATK_NO_NATIVE_ADDON' || !e.message.includes('oatk-linux-x64-gnu')) throw e
+  console.log('without oatk-linux-x64-gnu: ' + e.message.slice(0, 60) + '...')
+}") || fail "require('oatk') without its platform package does not say what is missing"
 
 step "C: $(basename "$C_TARBALL") into a scratch prefix, programs built with pkg-config only"
 tar -C "$WORK" -xzf "$C_TARBALL"

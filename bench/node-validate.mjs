@@ -17,6 +17,7 @@
 //
 //   node bench/node-validate.mjs --key K.pem --token T.txt [--c-bench ffi_validate]
 //                                [--time 0.3] [--rounds 7] [--json out.json]
+//                                [--only cache]   (the cache alone: validate() cold and warm)
 import { execFileSync } from 'node:child_process'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -43,6 +44,8 @@ const keyPath = option('key', `${here}../build/bench/ffi/private_key.pem`)
 const tokenPath = option('token', `${here}../build/bench/ffi/token.txt`)
 const cBench = option('c-bench', null)
 const jsonOut = option('json', null)
+const ONLY = option('only', null)
+if (ONLY !== null && ONLY !== 'cache') throw new Error(`--only ${ONLY}: only "cache" is known`)
 
 // ---- the same key and token for everyone ------------------------------------
 const privatePem = readFileSync(keyPath, 'utf8')
@@ -96,7 +99,7 @@ async function round(kind, fn, seconds = TIME) {
   return { wall, main: micros(mainThreadNs() - main0) / calls, cpu: (processCpuUs() - cpu0) / calls }
 }
 
-const rows = [
+const allRows = [
   { name: 'oatk validate()', kind: 'sync', fn: () => oatk.validate(token) },
   { name: 'jsonwebtoken.verify', kind: 'sync', fn: () => jsonwebtoken.verify(token, publicKey, { algorithms: ['RS256'] }) },
   { name: 'fast-jwt verifier', kind: 'sync', fn: () => fastVerify(token) },
@@ -106,6 +109,8 @@ const rows = [
   { name: 'jose jwtVerify', kind: 'batch', fn: () => jose.jwtVerify(token, publicKey, { algorithms: ['RS256'] }) },
   { name: 'oatk validate(), warm cache', kind: 'sync', fn: () => warm.validate(token) },
 ]
+// --only cache: validate() without and with the cache, nothing else.
+const rows = ONLY === 'cache' ? allRows.filter((r) => r.name.startsWith('oatk validate()')) : allRows
 const MODE = { sync: 'sync', seq: 'async, 1 in flight', batch: `async, ${BATCH} in flight` }
 
 // C's oatk_validate (claims returned as JSON) on the same key and token: wall
@@ -129,7 +134,7 @@ for (let r = 0; r < ROUNDS; r++) {
 // Node validate() against C, in short alternating rounds (many, so that both
 // sides get quiet moments on a shared machine); best of each.
 const gap = { node: Infinity, nodeCpu: Infinity, c: Infinity, cCpu: Infinity }
-if (cBench) {
+if (cBench && !ONLY) {
   for (let r = 0; r < 4 * ROUNDS; r++) {
     const c = cRound(1000)
     // Spawning the C program forks this process: its pages are copy-on-write
@@ -159,7 +164,7 @@ for (const row of rows) {
   console.log(`${row.name.padEnd(w)}${MODE[row.kind].padEnd(22)}${row.best.wall.toFixed(2).padStart(9)}${ratio.padStart(11)}` +
     `${row.cpu.main.toFixed(2).padStart(11)}${row.cpu.cpu.toFixed(2).padStart(10)}`)
 }
-if (cBench) {
+if (cBench && !ONLY) {
   console.log(`${'C oatk_validate (claims out)'.padEnd(w)}${'sync'.padEnd(22)}${gap.c.toFixed(2).padStart(9)}${''.padStart(11)}` +
     `${gap.cCpu.toFixed(2).padStart(11)}${gap.cCpu.toFixed(2).padStart(10)}`)
 }
@@ -170,45 +175,47 @@ const results = []
 function result(id, what, value, unit, target, met, detail) {
   results.push({ id, what, value, unit, target, met, detail })
 }
-const peersSync = rows.filter((r) => !r.name.startsWith('oatk'))
-const fastest = Math.min(...peersSync.filter((r) => r.kind === 'sync').map((r) => r.best.wall))
-result('node.validate_vs_peers', 'Node validate() vs the fastest peer (fast-jwt, jsonwebtoken)',
-  fastest / sync.best.wall, 'x', '> 1', fastest > sync.best.wall,
-  `${sync.best.wall.toFixed(1)} µs vs ${fastest.toFixed(1)} µs`)
+if (!ONLY) {
+  const peersSync = rows.filter((r) => !r.name.startsWith('oatk'))
+  const fastest = Math.min(...peersSync.filter((r) => r.kind === 'sync').map((r) => r.best.wall))
+  result('node.validate_vs_peers', 'Node validate() vs the fastest peer (fast-jwt, jsonwebtoken)',
+    fastest / sync.best.wall, 'x', '> 1', fastest > sync.best.wall,
+    `${sync.best.wall.toFixed(1)} µs vs ${fastest.toFixed(1)} µs`)
 
-/** What two processes get from the cores here: `openssl speed -multi 2` ÷ one process (RSA verify/s). */
-function coreCeiling() {
-  try {
-    const rate = (extra) => Number(execFileSync('openssl', ['speed', ...extra, '-seconds', '1', 'rsa2048'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).match(/^rsa 2048 bits\s+\S+\s+\S+\s+\S+\s+(\S+)/m)[1])
-    return rate(['-multi', String(cores)]) / rate([])
-  } catch {
-    return NaN
+  /** What two processes get from the cores here: `openssl speed -multi 2` ÷ one process (RSA verify/s). */
+  function coreCeiling() {
+    try {
+      const rate = (extra) => Number(execFileSync('openssl', ['speed', ...extra, '-seconds', '1', 'rsa2048'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).match(/^rsa 2048 bits\s+\S+\s+\S+\s+\S+\s+(\S+)/m)[1])
+      return rate(['-multi', String(cores)]) / rate([])
+    } catch {
+      return NaN
+    }
   }
-}
-const ceiling = coreCeiling()
-const scaling = sync.best.wall / batch.best.wall
-// What the CPU figures allow on `cores` idle cores: the JS thread can do at most
-// 1/main calls per µs, and all threads together at most cores/cpu.
-const projected = sync.cpu.cpu / Math.max(batch.cpu.cpu / cores, batch.cpu.main)
-result('node.async_scaling', `Node validateAsync (64 in flight) vs a validate() loop, throughput on ${cores} cores`,
-  scaling, 'x', '>= 1.7', scaling >= 1.7,
-  `wall ${sync.best.wall.toFixed(1)} vs ${batch.best.wall.toFixed(1)} µs/call; CPU per async call ` +
-  `${batch.cpu.cpu.toFixed(1)} µs (JS thread ${batch.cpu.main.toFixed(1)}) vs ${sync.cpu.cpu.toFixed(1)} sync: ` +
-  `${projected.toFixed(2)}x on ${cores} idle cores; openssl speed -multi ${cores} gets ${ceiling.toFixed(2)}x one process here`)
-console.log()
-console.log(`validateAsync, ${BATCH} in flight: ${scaling.toFixed(2)}x the validate() loop's throughput (target >= 1.7x); ` +
-  `its CPU per call allows ${projected.toFixed(2)}x on ${cores} idle cores ` +
-  `(JS thread ${batch.cpu.main.toFixed(2)} µs/call, process ${batch.cpu.cpu.toFixed(2)} µs/call vs ${sync.cpu.cpu.toFixed(2)} sync); ` +
-  `the ceiling here: openssl speed -multi ${cores} gets ${ceiling.toFixed(2)}x one process`)
+  const ceiling = coreCeiling()
+  const scaling = sync.best.wall / batch.best.wall
+  // What the CPU figures allow on `cores` idle cores: the JS thread can do at most
+  // 1/main calls per µs, and all threads together at most cores/cpu.
+  const projected = sync.cpu.cpu / Math.max(batch.cpu.cpu / cores, batch.cpu.main)
+  result('node.async_scaling', `Node validateAsync (64 in flight) vs a validate() loop, throughput on ${cores} cores`,
+    scaling, 'x', '>= 1.7', scaling >= 1.7,
+    `wall ${sync.best.wall.toFixed(1)} vs ${batch.best.wall.toFixed(1)} µs/call; CPU per async call ` +
+    `${batch.cpu.cpu.toFixed(1)} µs (JS thread ${batch.cpu.main.toFixed(1)}) vs ${sync.cpu.cpu.toFixed(1)} sync: ` +
+    `${projected.toFixed(2)}x on ${cores} idle cores; openssl speed -multi ${cores} gets ${ceiling.toFixed(2)}x one process here`)
+  console.log()
+  console.log(`validateAsync, ${BATCH} in flight: ${scaling.toFixed(2)}x the validate() loop's throughput (target >= 1.7x); ` +
+    `its CPU per call allows ${projected.toFixed(2)}x on ${cores} idle cores ` +
+    `(JS thread ${batch.cpu.main.toFixed(2)} µs/call, process ${batch.cpu.cpu.toFixed(2)} µs/call vs ${sync.cpu.cpu.toFixed(2)} sync); ` +
+    `the ceiling here: openssl speed -multi ${cores} gets ${ceiling.toFixed(2)}x one process`)
 
-if (cBench) {
-  const wall = gap.node - gap.c
-  const cpu = gap.nodeCpu - gap.cCpu
-  result('node.validate_vs_c', 'Node validate() minus C oatk_validate, same token', wall, 'µs', '<= 1.5', wall <= 1.5,
-    `${gap.node.toFixed(2)} vs ${gap.c.toFixed(2)} µs (CPU ${gap.nodeCpu.toFixed(2)} vs ${gap.cCpu.toFixed(2)}: ${cpu.toFixed(2)} µs)`)
-  console.log(`Node validate() - C oatk_validate (claims out), ${4 * ROUNDS} alternating rounds: ${wall.toFixed(2)} µs ` +
-    `(${gap.node.toFixed(2)} vs ${gap.c.toFixed(2)}); CPU time ${cpu.toFixed(2)} µs (target <= 1.5 µs)`)
+  if (cBench) {
+    const wall = gap.node - gap.c
+    const cpu = gap.nodeCpu - gap.cCpu
+    result('node.validate_vs_c', 'Node validate() minus C oatk_validate, same token', wall, 'µs', '<= 1.5', wall <= 1.5,
+      `${gap.node.toFixed(2)} vs ${gap.c.toFixed(2)} µs (CPU ${gap.nodeCpu.toFixed(2)} vs ${gap.cCpu.toFixed(2)}: ${cpu.toFixed(2)} µs)`)
+    console.log(`Node validate() - C oatk_validate (claims out), ${4 * ROUNDS} alternating rounds: ${wall.toFixed(2)} µs ` +
+      `(${gap.node.toFixed(2)} vs ${gap.c.toFixed(2)}); CPU time ${cpu.toFixed(2)} µs (target <= 1.5 µs)`)
+  }
 }
 const warmRow = get('oatk validate(), warm cache', 'sync')
 result('node.warm', 'Node validate(), warm cache (repeated token, exp still checked)', warmRow.best.wall, 'µs', '< 1',

@@ -8,12 +8,15 @@
 #                        (gunicorn, 2 sync workers, wrk); validate() from 2 threads
 #                        vs 1; the verified-token cache cold and warm
 #   make bench-summary   the table again, from the last runs' results
+#   make bench-warm      the verified-token cache alone, cold and warm, in Rust,
+#                        C, Python and Node side by side (bench/warm.sh, ~1 min
+#                        after the release builds)
 
 BENCH_RESULTS := $(CURDIR)/build/bench/results
 # Also set by mk/python.mk (the same venv); this file is read first.
 BENCH_VENV ?= $(CURDIR)/build/bench-venv
 
-.PHONY: bench-flask bench-summary
+.PHONY: bench-flask bench-summary bench-warm
 
 # flask-jwt-extended beside Flask and gunicorn in the benchmark venv (mk/python.mk).
 $(BENCH_VENV)/.stamp-flask: $(BENCH_VENV)/.stamp mk/bench.mk
@@ -25,6 +28,9 @@ bench-flask: deps-apt python-install-check $(BENCH_VENV)/.stamp-flask ## Flask u
 	$(BENCH_VENV)/bin/python bench/python-flask.py --json $(BENCH_RESULTS)/flask.json
 
 bench: bench-flask
+
+bench-warm: ## the verified-token cache alone: warm and cold validate in Rust, C, Python, Node
+	BENCH_VENV=$(BENCH_VENV) bash bench/warm.sh
 
 bench-summary: ## the table of every benchmark ratio with its target (last results)
 	@python3 bench/summary.py $(BENCH_RESULTS)

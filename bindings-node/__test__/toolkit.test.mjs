@@ -185,6 +185,24 @@ describe('OAuthToolkit', () => {
     await expectCode(assert, () => oauth.validate(`${token.slice(0, -4)}AAAA`), 'ERR_OATK_SIGNATURE')
   })
 
+  test('withCache: every hit returns a new object of its own, refused the second it expires', async () => {
+    const oauth = new OAuthToolkit().withPrivatePem(ecPem().privatePem).withCache(16)
+    const t0 = 1_700_000_000
+    const claims = { sub: 'xtof', scope: 'openid', n: 1.5, ok: true, none: null, exp: t0 + 10 }
+    const token = oauth.mint(claims)
+    oauth.withNow(t0)
+    const first = oauth.validate(token) // verified, remembered
+    const second = oauth.validate(token) // a hit
+    assert.notEqual(second, first)
+    assert.deepEqual(second, claims)
+    second.sub = 'someone else'
+    second.admin = true
+    assert.deepEqual(oauth.validate(token), claims, 'what a caller did to one object never shows in another')
+    assert.deepEqual(Object.keys(oauth.validate(token)), Object.keys(claims), 'the same names in the same order')
+    assert.deepEqual(await oauth.validateAsync(token), claims)
+    await expectCode(assert, () => oauth.withNow(t0 + 10).validate(token), 'ERR_OATK_EXPIRED')
+  })
+
   test('validateWithClaims: valid and satisfying, or ERR_OATK_CLAIMS with the core message', async () => {
     const oauth = new OAuthToolkit().withPrivatePem(ecPem().privatePem)
     const token = oauth.mint({ username: 'xtof', groups: ['users', 'admin'], scope: 'openid profile' })

@@ -137,15 +137,16 @@ impl ToNapiValue for ThisObject {
 /// exactly the object N-API (napi-rs) would: a constructor per set of claim
 /// names for claims whose values are all scalars (the usual access token),
 /// `JSON.parse` for other plain claims, N-API property by property otherwise.
+/// The claims may be shared with the verified-token cache: read, never copied.
 pub enum ClaimsJs {
     /// Scalar values only: [`shape_constructor`], else `JSON.parse`.
-    Flat(Claims),
+    Flat(Arc<Claims>),
     /// Serialized already (on a worker thread), for `JSON.parse`.
-    Json(String, Claims),
+    Json(String, Arc<Claims>),
     /// To serialize on the JavaScript thread, into a buffer kept for the next call.
-    Plain(Claims),
+    Plain(Arc<Claims>),
     /// Built through N-API, property by property.
-    Map(Claims),
+    Map(Arc<Claims>),
 }
 
 /// Integers beyond this become a `BigInt` through N-API (napi-rs), a lossy
@@ -171,21 +172,23 @@ fn flat(claims: &Claims) -> bool {
 impl ClaimsJs {
     /// Decide where the claims are made, which for `validateAsync` is a
     /// worker thread: what can be serialized there is.
-    pub fn new(claims: Claims) -> ClaimsJs {
+    pub fn new(claims: impl Into<Arc<Claims>>) -> ClaimsJs {
+        let claims = claims.into();
         if !plain_object(&claims, MAX_JSON_DEPTH) {
             return ClaimsJs::Map(claims);
         }
         if flat(&claims) {
             return ClaimsJs::Flat(claims);
         }
-        match serde_json::to_string(&claims) {
+        match serde_json::to_string(&*claims) {
             Ok(json) => ClaimsJs::Json(json, claims),
             Err(_) => ClaimsJs::Map(claims),
         }
     }
 
     /// For claims made on the JavaScript thread.
-    pub fn here(claims: Claims) -> ClaimsJs {
+    pub fn here(claims: impl Into<Arc<Claims>>) -> ClaimsJs {
+        let claims = claims.into();
         if !plain_object(&claims, MAX_JSON_DEPTH) {
             ClaimsJs::Map(claims)
         } else if flat(&claims) {
@@ -199,7 +202,7 @@ impl ClaimsJs {
     /// On the JavaScript thread of `env`.
     unsafe fn into_js(self, env: sys::napi_env) -> Result<sys::napi_value> {
         let claims = match self {
-            ClaimsJs::Flat(claims) => match unsafe { construct(env, &claims) } {
+            ClaimsJs::Flat(claims) => match unsafe { remembered(env, &claims) } {
                 Some(value) => return Ok(value),
                 None => match unsafe { parse_here(env, &claims) } {
                     Some(value) => return Ok(value),
@@ -216,7 +219,7 @@ impl ClaimsJs {
             },
             ClaimsJs::Map(claims) => claims,
         };
-        unsafe { serde_json::Map::to_napi_value(env, claims) }
+        unsafe { serde_json::Map::to_napi_value(env, Arc::unwrap_or_clone(claims)) }
     }
 }
 
@@ -309,6 +312,134 @@ unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::
             .push((claims.keys().cloned().collect(), reference));
         Some(value)
     })
+}
+
+/// Objects already made for claims the verified-token cache shares, per
+/// environment: a hit returning the very same claims (the same `Arc`) gets
+/// `{...kept}`, one call, instead of a new object built value by value.
+/// Only scalar claims get here ([`ClaimsJs::Flat`]), so the copy is as
+/// independent as a new object. Decides nothing: core validated the claims.
+struct Kept {
+    env: usize,
+    /// `(function (o) { return { ...o } })`; `None` until made, or when refused.
+    copy: Option<sys::napi_ref>,
+    refused: bool,
+    /// One per slot, picked by the claims' address; holding the claims keeps
+    /// their address from being reused meanwhile.
+    slots: Vec<Option<(Arc<Claims>, sys::napi_ref)>>,
+}
+
+/// Objects kept per environment.
+const KEPT_BITS: u32 = 6;
+
+thread_local! {
+    static KEPT: RefCell<Kept> = const {
+        RefCell::new(Kept { env: 0, copy: None, refused: false, slots: Vec::new() })
+    };
+}
+
+/// The claims object: a copy of the one kept for these very claims, else
+/// made by [`construct`] (and a copy of it kept when the cache shares the
+/// claims); `None` to take another route.
+unsafe fn remembered(env: sys::napi_env, claims: &Arc<Claims>) -> Option<sys::napi_value> {
+    if Arc::strong_count(claims) == 1 {
+        // Nobody else holds these claims (no cache): they are never seen again.
+        return unsafe { construct(env, claims) };
+    }
+    KEPT.with(|kept| {
+        let Ok(mut kept) = kept.try_borrow_mut() else {
+            return unsafe { construct(env, claims) };
+        };
+        if kept.env != env as usize {
+            // Another environment on this thread: the references belonged to the old one.
+            *kept = Kept {
+                env: env as usize,
+                copy: None,
+                refused: false,
+                slots: (0..1 << KEPT_BITS).map(|_| None).collect(),
+            };
+        }
+        let copy = match unsafe { kept.copy_function(env) } {
+            Some(copy) => copy,
+            None => return unsafe { construct(env, claims) },
+        };
+        let address = Arc::as_ptr(claims) as usize as u64;
+        let slot = (address.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - KEPT_BITS)) as usize;
+        if let Some((held, reference)) = &kept.slots[slot] {
+            if Arc::ptr_eq(held, claims) {
+                let mut object = ptr::null_mut();
+                let status = unsafe { sys::napi_get_reference_value(env, *reference, &mut object) };
+                if status == sys::Status::napi_ok && !object.is_null() {
+                    return unsafe { call(env, copy, object) };
+                }
+            }
+        }
+        let object = unsafe { construct(env, claims) }?;
+        let mut reference = ptr::null_mut();
+        if let Some(copied) = unsafe { call(env, copy, object) } {
+            if unsafe { sys::napi_create_reference(env, copied, 1, &mut reference) }
+                == sys::Status::napi_ok
+            {
+                if let Some((_, old)) = kept.slots[slot].replace((claims.clone(), reference)) {
+                    unsafe { sys::napi_delete_reference(env, old) };
+                }
+            }
+        }
+        Some(object)
+    })
+}
+
+impl Kept {
+    unsafe fn copy_function(&mut self, env: sys::napi_env) -> Option<sys::napi_value> {
+        let mut value = ptr::null_mut();
+        if let Some(reference) = self.copy {
+            let status = unsafe { sys::napi_get_reference_value(env, reference, &mut value) };
+            return (status == sys::Status::napi_ok && !value.is_null()).then_some(value);
+        }
+        if self.refused {
+            return None;
+        }
+        let source = "(function(o){return{...o}})";
+        let (mut script, mut reference) = (ptr::null_mut(), ptr::null_mut());
+        let compiled = unsafe {
+            sys::napi_create_string_utf8(
+                env,
+                source.as_ptr().cast(),
+                source.len() as isize,
+                &mut script,
+            ) == sys::Status::napi_ok
+                && sys::napi_run_script(env, script, &mut value) == sys::Status::napi_ok
+                && sys::napi_create_reference(env, value, 1, &mut reference) == sys::Status::napi_ok
+        };
+        if !compiled {
+            // `--disallow-code-generation-from-strings`: objects are made each time.
+            let mut exception = ptr::null_mut();
+            unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+            self.refused = true;
+            return None;
+        }
+        self.copy = Some(reference);
+        Some(value)
+    }
+}
+
+/// `function(argument)`; `None` (and no pending exception) when it throws.
+unsafe fn call(
+    env: sys::napi_env,
+    function: sys::napi_value,
+    argument: sys::napi_value,
+) -> Option<sys::napi_value> {
+    let (mut undefined, mut result) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe {
+        sys::napi_get_undefined(env, &mut undefined);
+        sys::napi_call_function(env, undefined, function, 1, &argument, &mut result)
+    };
+    if status == sys::Status::napi_ok {
+        return Some(result);
+    }
+    let mut exception = ptr::null_mut();
+    unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    None
 }
 
 /// The claims object from its shape's constructor; `None` to take another route.
@@ -468,12 +599,12 @@ pub struct ClaimsObject(pub ClaimsJs);
 
 impl ClaimsObject {
     /// Claims made on a worker thread (serialized there).
-    pub fn new(claims: Claims) -> ClaimsObject {
+    pub fn new(claims: impl Into<Arc<Claims>>) -> ClaimsObject {
         ClaimsObject(ClaimsJs::new(claims))
     }
 
     /// Claims made on the JavaScript thread.
-    pub fn here(claims: Claims) -> ClaimsObject {
+    pub fn here(claims: impl Into<Arc<Claims>>) -> ClaimsObject {
         ClaimsObject(ClaimsJs::here(claims))
     }
 }

@@ -26,15 +26,16 @@ fn write(lock: &RwLock<Toolkit>) -> RwLockWriteGuard<'_, Toolkit> {
 }
 
 /// The one validate body, for `validate`, `validateAsync` and `validateWithClaims`.
+/// The claims are shared with the verified-token cache (no copy on a hit).
 fn validated(
     toolkit: &RwLock<Toolkit>,
     token: Option<&str>,
     required: Option<&Claims>,
-) -> Outcome<Claims> {
+) -> Outcome<Arc<Claims>> {
     let toolkit = read(toolkit);
     match required {
-        Some(required) => toolkit.validate_with_claims(token, required),
-        None => toolkit.validate(token),
+        Some(required) => toolkit.validate_with_claims(token, required).map(Arc::new),
+        None => toolkit.validate_shared(token),
     }
     .map_err(Failure::from)
 }

@@ -303,6 +303,31 @@ def test_cache_skips_the_signature_but_never_the_clock(toolkit: OAuthToolkit, ot
     assert toolkit.native().cached_tokens == 0
 
 
+def test_cache_hits_return_independent_dicts_and_expire_at_once(toolkit: OAuthToolkit) -> None:
+    now = int(time.time())
+    token = toolkit.claims(exp=now + 60, sub="xtof", scope="openid", n=1.5, ok=True, none=None).token
+    toolkit.with_cache(8).with_now(now)
+    first = toolkit.validate(token)  # verified, remembered
+    second = toolkit.validate(token)  # a hit
+    assert second == first and second is not first
+    second["sub"] = "someone else"
+    second["admin"] = True
+    third = toolkit.validate(token)  # what a caller did to one dict never shows in another
+    assert third == first and "admin" not in third
+    nested = toolkit.claims(exp=now + 60, aud=["a", "b"], ctx={"k": "v"}).token
+    toolkit.validate(nested)
+    mine = toolkit.validate(nested)
+    mine["aud"].append("c")
+    mine["ctx"]["k"] = "changed"
+    assert toolkit.validate(nested) == {"exp": now + 60, "aud": ["a", "b"], "ctx": {"k": "v"}}
+    # The second it expires, the cached token is refused: no grace from the cache.
+    toolkit.with_now(now + 60)
+    with pytest.raises(oatk.ExpiredTokenError):
+        toolkit.validate(token)
+    with pytest.raises(oatk.ExpiredTokenError):
+        toolkit.native().validate(nested)
+
+
 def test_from_file_strips_whitespace_and_bearer(toolkit: OAuthToolkit, tmp_path: Path) -> None:
     token = toolkit.claims(hello="world").token
     path = tmp_path / "token.txt"

@@ -25,7 +25,8 @@ type Entries = HashMap<String, Entry, BuildHasherDefault<TailHasher>>;
 struct Entry {
     /// Holding the Arc keeps the set alive, so its address cannot be reused by another.
     keys: Arc<JwkSet>,
-    claims: Claims,
+    /// Shared with every caller a hit answers: a hit copies no claim.
+    claims: Arc<Claims>,
 }
 
 /// Hashes a token by its last bytes: the end of a JWS is its signature, as
@@ -83,14 +84,14 @@ impl TokenCache {
     }
 
     /// The claims of `token` if it was verified with exactly this key set.
-    pub fn get(&self, token: &str, keys: &Arc<JwkSet>) -> Option<Claims> {
+    pub fn get(&self, token: &str, keys: &Arc<JwkSet>) -> Option<Arc<Claims>> {
         let entries = self.read();
         let entry = entries.get(token)?;
         Arc::ptr_eq(&entry.keys, keys).then(|| entry.claims.clone())
     }
 
     /// Remember that `token`'s signature verified with `keys`.
-    pub fn insert(&self, token: &str, keys: &Arc<JwkSet>, claims: &Claims) {
+    pub fn insert(&self, token: &str, keys: &Arc<JwkSet>, claims: &Arc<Claims>) {
         if self.capacity == 0 {
             return;
         }
@@ -127,8 +128,12 @@ mod tests {
     use crate::{ErrorKind, Toolkit};
     use serde_json::json;
 
-    fn claims(v: serde_json::Value) -> Claims {
-        v.as_object().cloned().unwrap()
+    fn claims(v: serde_json::Value) -> Arc<Claims> {
+        Arc::new(v.as_object().cloned().unwrap())
+    }
+
+    fn none() -> Arc<Claims> {
+        Arc::new(Claims::new())
     }
 
     #[test]
@@ -140,10 +145,10 @@ mod tests {
         assert_eq!(cache.get("t1", &a), Some(claims(json!({"n": 1}))));
         assert_eq!(cache.get("t1", &b), None);
         assert_eq!(cache.get("t2", &a), None);
-        cache.insert("t2", &a, &Claims::new());
-        cache.insert("t3", &a, &Claims::new()); // full: starts over
+        cache.insert("t2", &a, &none());
+        cache.insert("t3", &a, &none()); // full: starts over
         assert_eq!((cache.len(), cache.get("t1", &a)), (1, None));
-        TokenCache::new(0).insert("t", &a, &Claims::new());
+        TokenCache::new(0).insert("t", &a, &none());
     }
 
     #[test]
@@ -184,6 +189,37 @@ mod tests {
         assert_eq!(
             t.validate(Some(&token)).unwrap_err().kind(),
             ErrorKind::InvalidAudience
+        );
+    }
+
+    #[test]
+    fn validate_cached_answers_hits_only_and_checks_exp_on_each() {
+        let mut t = Toolkit::new();
+        t.with_private_key(PrivateKey::generate(Algorithm::ES256, None).unwrap());
+        let now = 1_800_000_000;
+        t.validator_mut().now = Some(now);
+        let token = t.mint(&claims(json!({"exp": now + 60}))).unwrap();
+        assert!(t.validate_cached(Some(&token)).is_none()); // no cache
+        t.with_cache(16);
+        assert!(t.validate_cached(Some(&token)).is_none()); // not verified yet
+        let first = t.validate_uncached(Some(&token)).unwrap();
+        let hit = t.validate_cached(Some(&token)).unwrap().unwrap();
+        // The cache's own claims, not a copy of them.
+        assert!(Arc::ptr_eq(&first, &hit));
+        assert!(Arc::ptr_eq(&hit, &t.validate_shared(Some(&token)).unwrap()));
+        // Refused the second it expires, from the cache, without a signature check.
+        t.validator_mut().now = Some(now + 60);
+        let refused = t.validate_cached(Some(&token)).unwrap().unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Expired);
+        assert_eq!(
+            t.validate(Some(&token)).unwrap_err().kind(),
+            ErrorKind::Expired
+        );
+        // Not a token at all: the cache has no answer, validation has the reason.
+        assert!(t.validate_cached(Some("x.y.z")).is_none());
+        assert_eq!(
+            t.validate(Some("x.y.z")).unwrap_err().kind(),
+            ErrorKind::Malformed
         );
     }
 

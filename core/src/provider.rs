@@ -183,6 +183,19 @@ impl Provider {
         }
     }
 
+    /// The current set if it needs no refetch now: what a caller that must
+    /// not wait on the network (a cache hit) can verify against.
+    pub fn keys_if_fresh(&self) -> Option<Arc<JwkSet>> {
+        let fetched = *self.keys_fetched.lock().unwrap_or_else(|p| p.into_inner());
+        (!self.due(fetched)).then(|| self.keys())
+    }
+
+    /// Whether a set fetched at `fetched.0`, with `max-age` `fetched.1`, is to be fetched again.
+    fn due(&self, fetched: (Instant, Option<Duration>)) -> bool {
+        let (min, max) = self.ttl_bounds;
+        fetched.0.elapsed() >= fetched.1.unwrap_or(min).clamp(min, max)
+    }
+
     /// The keys to verify with now: the current set, fetched again first
     /// when its `max-age` has passed. One caller fetches while the others go
     /// on with the current set; when the fetch fails the current set stays (a
@@ -190,8 +203,7 @@ impl Provider {
     pub fn fresh_keys(&self) -> Arc<JwkSet> {
         let due = {
             let mut fetched = self.keys_fetched.lock().unwrap_or_else(|p| p.into_inner());
-            let (min, max) = self.ttl_bounds;
-            let due = fetched.0.elapsed() >= fetched.1.unwrap_or(min).clamp(min, max);
+            let due = self.due(*fetched);
             if due {
                 fetched.0 = Instant::now(); // claimed: nobody else fetches now
             }

@@ -325,14 +325,48 @@ impl Toolkit {
 
     /// Verify a token (or the one read by a `from_*` step) and return its claims.
     pub fn validate(&self, token: Option<&str>) -> Result<Claims> {
+        self.validate_shared(token).map(Arc::unwrap_or_clone)
+    }
+
+    /// [`Toolkit::validate`], with the claims shared with the cache
+    /// ([`Toolkit::with_cache`]): a hit copies none of them.
+    pub fn validate_shared(&self, token: Option<&str>) -> Result<Arc<Claims>> {
+        match self.validate_cached(token) {
+            Some(answer) => answer,
+            None => self.validate_uncached(token),
+        }
+    }
+
+    /// The answer for a token the cache verified with the current keys, its
+    /// time, audience and issuer checked now; `None` when the cache cannot
+    /// answer without checking a signature or fetching keys (then call
+    /// [`Toolkit::validate_uncached`]). Never blocks on I/O and never checks
+    /// a signature, so a binding may call it without giving up its
+    /// interpreter lock.
+    pub fn validate_cached(&self, token: Option<&str>) -> Option<Result<Arc<Claims>>> {
+        let cache = self.cache.as_deref()?;
+        let text = match self
+            .check_provider_setup()
+            .and_then(|()| self.token_text(token))
+        {
+            Ok(text) => token::clean(text),
+            Err(e) => return Some(Err(e)),
+        };
+        let claims = match &self.provider {
+            Some(provider) => cache.get(text, &provider.keys_if_fresh()?)?,
+            None => cache.get(text, &self.verify_set)?,
+        };
+        // Signature already verified with these very keys; time, aud and iss still checked.
+        Some(self.validator.check_claims(&claims).map(|()| claims))
+    }
+
+    /// [`Toolkit::validate`] without looking in the cache (a verified token
+    /// is still remembered): the rest of the work after
+    /// [`Toolkit::validate_cached`] answered `None`.
+    pub fn validate_uncached(&self, token: Option<&str>) -> Result<Arc<Claims>> {
         self.check_provider_setup()?;
         let text = token::clean(self.token_text(token)?);
         let mut keys = self.verification_keys();
-        if let Some(claims) = self.cache.as_ref().and_then(|cache| cache.get(text, &keys)) {
-            // Signature already verified with these very keys; time, aud and iss still checked.
-            self.validator.check_claims(&claims)?;
-            return Ok(claims);
-        }
         let jws = token::parse(text)?;
         if keys.is_empty() {
             return Err(Error::key("no key to validate with: use with_jwks, with_public, with_private or using_provider first"));
@@ -348,7 +382,7 @@ impl Toolkit {
             },
             result => result?,
         }
-        let claims = jws.claims()?;
+        let claims = Arc::new(jws.claims()?);
         if let Some(cache) = &self.cache {
             cache.insert(text, &keys, &claims);
         }
@@ -370,9 +404,9 @@ impl Toolkit {
 
     /// Validate, then check the claims a route requires (see [`claims::require`]).
     pub fn validate_with_claims(&self, token: Option<&str>, required: &Claims) -> Result<Claims> {
-        let claims = self.validate(token)?;
+        let claims = self.validate_shared(token)?;
         claims::require(&claims, required)?;
-        Ok(claims)
+        Ok(Arc::unwrap_or_clone(claims))
     }
 
     /// The claims, unverified.

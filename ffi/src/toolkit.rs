@@ -409,12 +409,13 @@ pub unsafe extern "C" fn oatk_validate(
         // SAFETY: see toolkit_ref and arg_str.
         let toolkit = unsafe { toolkit_ref(t) }?;
         let token = unsafe { arg_str(token, "token") }?;
-        let claims = toolkit.validate(Some(token))?;
+        // Shared with the cache: a hit copies nothing unless the JSON is asked for.
+        let claims = toolkit.validate_shared(Some(token))?;
         if claims_json_out.is_null() {
             return Ok(());
         }
         // SAFETY: non-NULL, caller promises it is writable.
-        unsafe { put_string(claims_json_out, json_text(&claims)?) }
+        unsafe { put_string(claims_json_out, json_text(&*claims)?) }
     })
 }
 

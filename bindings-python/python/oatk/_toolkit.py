@@ -288,7 +288,8 @@ class OAuthToolkit(ToolkitBase):
         Raises an :class:`oatk.InvalidTokenError` subclass (also a ``ValueError``)
         when the token must not be accepted.
         """
-        return self._native.validate(self._token(token))
+        # A token given goes straight to native code: one Python call less per validation.
+        return self._native.validate(token if token else self._token(token))
 
     def validate_with_claims(self, token: Optional[str], required: Mapping[str, Any]) -> Dict[str, Any]:
         """:meth:`validate`, then check ``required`` as ``authenticated_with_claims`` does

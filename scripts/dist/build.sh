@@ -76,7 +76,7 @@ sed -e 's|^prefix=.*|prefix=${pcfiledir}/../..|' -e "s|@VERSION@|$VERSION|g" \
 install -m 0644 LICENSE "$C/LICENSE"
 install -m 0644 "$STAGE/licences-liboatk.txt" "$C/THIRD-PARTY-LICENSES.txt"
 sed "s/@VERSION@/$VERSION/g; s/@SOVERSION@/$SOVERSION/g" scripts/dist/liboatk-README.md > "$C/README.md"
-readelf -d "$C/lib/liboatk.so.$VERSION" | grep -q "SONAME.*\[liboatk.so.$SOVERSION\]" ||
+readelf -d "$C/lib/liboatk.so.$VERSION" | grep "SONAME.*\[liboatk.so.$SOVERSION\]" >/dev/null ||
 	fail "liboatk.so has no SONAME liboatk.so.$SOVERSION"
 tarball "liboatk-$VERSION-$TRIPLE"
 

@@ -64,7 +64,8 @@ step "Python: $(basename "$WHEEL") in a fresh venv"
 "$PYTHON" -m venv "$WORK/venv"
 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check "$WHEEL" \
 	pytest pytest-asyncio "pyjwt[crypto]" cryptography flask flask-restful flask-cors gunicorn requests
-"$WORK/venv/bin/python" -m zipfile -l "$WHEEL" | grep -q "oatk/THIRD-PARTY-LICENSES.txt" ||
+# (No `| grep -q` under pipefail: grep leaving early breaks the writer's pipe.)
+"$WORK/venv/bin/python" -c "import sys, zipfile; sys.exit('oatk/THIRD-PARTY-LICENSES.txt' not in zipfile.ZipFile(sys.argv[1]).namelist())" "$WHEEL" ||
 	fail "the wheel does not carry oatk/THIRD-PARTY-LICENSES.txt"
 # The seed's session: CLI lines, REPL lines, examples/create-and-validate.py,
 # and gunicorn serving examples/web.py (@oatk.authenticated) hit with curl.
@@ -105,7 +106,7 @@ for program in create_and_validate test_oatk fake_server; do
 		"examples/c/$program.c" -o "$WORK/$program" $(pkg-config --cflags --libs oatk) -lpthread ||
 		fail "examples/c/$program.c does not build against the tarball"
 done
-readelf -d "$WORK/test_oatk" | grep -q "NEEDED.*liboatk.so.0" || fail "test_oatk does not link liboatk by its SONAME"
+readelf -d "$WORK/test_oatk" | grep "NEEDED.*liboatk.so.0" >/dev/null || fail "test_oatk does not link liboatk by its SONAME"
 (cd "$WORK" && LD_LIBRARY_PATH=$PREFIX/lib ./create_and_validate && LD_LIBRARY_PATH=$PREFIX/lib ./test_oatk &&
 	LD_LIBRARY_PATH=$PREFIX/lib ./fake_server)
 cat > "$WORK/version.c" <<'EOF'

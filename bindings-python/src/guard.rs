@@ -84,7 +84,9 @@ impl Denial {
 }
 
 /// `oatk::guard::check` on an `Authorization` header value: the claims (a
-/// dict) when allowed, a `Denial` when not. Setup failures raise.
+/// dict) when allowed, a `Denial` when not. Setup failures raise. An answer
+/// that needs no signature check (`check_cached`) is given holding the
+/// interpreter; only a signature check lets other threads run meanwhile.
 #[pyfunction]
 pub fn check<'py>(
     py: Python<'py>,
@@ -92,10 +94,34 @@ pub fn check<'py>(
     authorization: Option<&str>,
     required: &Bound<'py, Requirement>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(answer) = check_cached(py, toolkit, authorization, required)? {
+        return Ok(answer);
+    }
     let (toolkit, required) = (toolkit.get(), required.get());
     let decision = py
         .detach(|| core(|| guard::check(&toolkit.read(), authorization, &required.claims)))
         .py_err(py)?;
+    decision_to_py(py, decision)
+}
+
+/// `oatk::guard::check_cached`: `check`'s answer when it needs no signature
+/// check and no I/O (a header refused as it stands, a token the cache
+/// verified), else `None`. Never blocks, so coroutines call it on the loop.
+#[pyfunction]
+pub fn check_cached<'py>(
+    py: Python<'py>,
+    toolkit: &Bound<'py, Toolkit>,
+    authorization: Option<&str>,
+    required: &Bound<'py, Requirement>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let (toolkit, required) = (toolkit.get(), required.get());
+    let decision =
+        core(|| guard::check_cached(&toolkit.read(), authorization, &required.claims).transpose())
+            .py_err(py)?;
+    decision.map(|d| decision_to_py(py, d)).transpose()
+}
+
+fn decision_to_py(py: Python<'_>, decision: Decision) -> PyResult<Bound<'_, PyAny>> {
     match decision {
         Decision::Allow(claims) => Ok(map_to_py(py, &claims)?.into_any()),
         Decision::Deny(denial) => Ok(Bound::new(py, Denial::from(denial))?.into_any()),

@@ -24,7 +24,7 @@ mod _oatk {
     #[pymodule_export]
     use super::errors::_panic_for_tests;
     #[pymodule_export]
-    use super::guard::{check, predicate_denial, Denial, Requirement};
+    use super::guard::{check, check_cached, predicate_denial, Denial, Requirement};
     #[pymodule_export]
     use super::server::Server;
     #[cfg(unix)]

@@ -113,6 +113,26 @@ def test_no_or_an_invalid_token_is_401_with_the_challenge(client: TestClient, si
         assert r.json()["detail"], case
 
 
+def test_a_cached_token_is_answered_on_the_loop_and_still_expires(public_pem: str, signer: OAuthToolkit) -> None:
+    """With ``with_cache``, a repeated token is decided on the event loop
+    (``_oatk.check_cached``: no worker thread), its claims and ``exp`` checked
+    on every request."""
+    toolkit = AsyncOAuthToolkit().with_public_pem(public_pem).with_cache().with_now(1_000)
+    client = TestClient(make_app(OAuthToolkitDependency(toolkit)))
+    token = signer.claims(username="xtof", exp=1_010).token
+    requirement = oatk._oatk.Requirement({"username": "xtof"})
+    assert oatk._oatk.check_cached(toolkit.native(), f"Bearer {token}", requirement) is None  # not verified yet
+    assert client.get("/equal", headers=bearer(token)).status_code == 200
+    assert oatk._oatk.check_cached(toolkit.native(), f"Bearer {token}", requirement) == {"username": "xtof", "exp": 1_010}
+    assert client.get("/equal", headers=bearer(token)).status_code == 200
+    other = signer.claims(username="notxtof", exp=1_010).token
+    client.get("/me", headers=bearer(other))  # cached now, but its claims are checked on every hit
+    assert client.get("/equal", headers=bearer(other)).status_code == 403
+    toolkit.with_now(1_010)
+    r = client.get("/equal", headers=bearer(token))
+    assert (r.status_code, r.json()) == (401, {"detail": "token expired at 1970-01-01T00:16:50Z"})
+
+
 def test_claims_not_met_is_403_with_cores_reason(client: TestClient, signer: OAuthToolkit,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     token = signer.claims(username="notxtof", groups=["dev"]).token

@@ -2,6 +2,8 @@
 //! Express middleware, the Go middleware and the C helper. Framework glue
 //! turns a [`Denial`] into its own response and changes nothing about it.
 
+use std::sync::Arc;
+
 use crate::claims;
 use crate::error::{Error, ErrorKind, Result};
 use crate::token::Claims;
@@ -35,37 +37,65 @@ pub fn check(
     authorization: Option<&str>,
     required: &Claims,
 ) -> Result<Decision> {
+    match bearer_token(authorization) {
+        Err(denial) => Ok(Decision::Deny(denial)),
+        Ok(token) => decide(toolkit.validate_shared(Some(token)), required),
+    }
+}
+
+/// [`check`]'s decision when it needs no signature check and no I/O: a
+/// header refused as it stands, or a token the verified-token cache holds
+/// (its time, audience and issuer checked now). `None` means "call
+/// [`check`]". Bindings call it without giving up their interpreter lock or
+/// event loop, because it never blocks.
+pub fn check_cached(
+    toolkit: &Toolkit,
+    authorization: Option<&str>,
+    required: &Claims,
+) -> Option<Result<Decision>> {
+    match bearer_token(authorization) {
+        Err(denial) => Some(Ok(Decision::Deny(denial))),
+        Ok(token) => toolkit
+            .validate_cached(Some(token))
+            .map(|validated| decide(validated, required)),
+    }
+}
+
+/// The token of an `Authorization` header, or the 401 for a header that holds none.
+fn bearer_token(authorization: Option<&str>) -> std::result::Result<&str, Denial> {
     let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) else {
-        return Ok(Decision::Deny(Denial {
+        return Err(Denial {
             status: 401,
             body: "Missing Authorization".into(),
             www_authenticate: Some("Bearer".into()),
             kind: None,
-        }));
+        });
     };
     // RFC 6750 2.1: `Bearer <token>`, scheme case-insensitive.
     let bearer = header
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
     let Some((_, token)) = bearer else {
-        return Ok(Decision::Deny(invalid_token(
+        return Err(invalid_token(
             "the Authorization header is not a Bearer token",
             None,
-        )));
+        ));
     };
     // RFC 6750 2.1: one b64token after the scheme; `Bearer Bearer x` is not one.
     let token = token.trim();
     if token.is_empty() || token.contains(char::is_whitespace) {
-        return Ok(Decision::Deny(invalid_token(
+        return Err(invalid_token(
             "the Bearer credential must be one token",
             Some(ErrorKind::Malformed),
-        )));
+        ));
     }
-    match toolkit
-        .validate(Some(token))
-        .and_then(|c| claims::require(&c, required).map(|()| c))
-    {
-        Ok(claims) => Ok(Decision::Allow(claims)),
+    Ok(token)
+}
+
+/// Allowed when the token validated and its claims meet `required`.
+fn decide(validated: Result<Arc<Claims>>, required: &Claims) -> Result<Decision> {
+    match validated.and_then(|c| claims::require(&c, required).map(|()| c)) {
+        Ok(claims) => Ok(Decision::Allow(Arc::unwrap_or_clone(claims))),
         Err(e) => deny(e).map(Decision::Deny),
     }
 }
@@ -218,6 +248,56 @@ mod tests {
             check(&t, Some(&format!("bearer {ok}")), &need).unwrap(),
             Decision::Allow(_)
         ));
+    }
+
+    #[test]
+    fn check_cached_answers_only_without_a_signature_check() {
+        let mut t = toolkit();
+        t.with_cache(8);
+        let need = required(json!({"username": "xtof"}));
+        let token = t.mint(&need).unwrap();
+        let header = format!("Bearer {token}");
+        // A header refused as it stands needs no signature check.
+        match check_cached(&t, Some("Basic abc"), &need) {
+            Some(Ok(Decision::Deny(d))) => assert_eq!(d.status, 401),
+            other => panic!("{other:?}"),
+        }
+        // Not verified yet: only `check` can answer.
+        assert!(check_cached(&t, Some(&header), &need).is_none());
+        assert!(matches!(
+            check(&t, Some(&header), &need),
+            Ok(Decision::Allow(_))
+        ));
+        assert!(matches!(
+            check_cached(&t, Some(&header), &need),
+            Some(Ok(Decision::Allow(_)))
+        ));
+        // The claims are checked on every hit.
+        let other = required(json!({"username": "notxtof"}));
+        match check_cached(&t, Some(&header), &other) {
+            Some(Ok(Decision::Deny(d))) => assert_eq!(d.status, 403),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cached_token_that_expires_is_refused_at_once() {
+        let mut t = toolkit();
+        t.with_cache(8).with_now(Some(1_000));
+        let need = Claims::new();
+        let token = t.mint(&required(json!({"exp": 1_010}))).unwrap();
+        let header = format!("Bearer {token}");
+        assert!(matches!(
+            check(&t, Some(&header), &need),
+            Ok(Decision::Allow(_))
+        ));
+        t.with_now(Some(1_010));
+        match check_cached(&t, Some(&header), &need) {
+            Some(Ok(Decision::Deny(d))) => {
+                assert_eq!((d.status, d.kind), (401, Some(ErrorKind::Expired)))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@ on a request, on the caller's thread (Flask) or off the event loop (Quart,
 FastAPI).
 
 The decision itself (401/403, bodies, the RFC 6750 challenge, what a
-predicate's outcome means) is core's ``guard``: ``_oatk.check`` and
-``_oatk.predicate_denial``. Nothing here changes a decision.
+predicate's outcome means) is core's ``guard``: ``_oatk.check``,
+``_oatk.check_cached`` and ``_oatk.predicate_denial``. Nothing here changes a decision.
 """
 
 from __future__ import annotations
@@ -74,10 +74,16 @@ def decide(
 async def decide_async(
     toolkit: _oatk.Toolkit, authorization: Optional[str], requirement: _oatk.Requirement, predicates: Predicates = ()
 ) -> Decision:
-    """:func:`decide` for a coroutine: the validation runs on one of oatk's worker
-    threads, so the event loop goes on serving; the predicates run on the loop,
+    """:func:`decide` for a coroutine: a signature check runs on one of oatk's
+    worker threads, so the event loop goes on serving; what needs none (a
+    header refused as it stands, a token the ``with_cache`` cache verified,
+    its ``exp`` checked now) is answered on the loop, where handing it to a
+    thread would cost more than the answer. The predicates run on the loop,
     where the route runs."""
-    result: Decision = await native("check", _oatk.check, toolkit, authorization, requirement)
+    cached = _oatk.check_cached(toolkit, authorization, requirement)
+    result: Decision = (
+        cached if cached is not None else await native("check", _oatk.check, toolkit, authorization, requirement)
+    )
     if isinstance(result, dict):
         return apply_predicates(result, predicates)
     return result

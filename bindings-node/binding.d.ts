@@ -220,6 +220,13 @@ export declare class RouteGuard {
    */
   check(authorization?: string | undefined | null): GuardDecision
   /**
+   * `check`'s decision when it needs no signature check: no token, a
+   * header refused as it stands, or a token the `withCache` cache verified
+   * (its `exp`, `aud` and `iss` checked now); `null` otherwise (then call
+   * `checkAsync`). Never blocks. The Express middleware tries it first.
+   */
+  checkCached(authorization?: string | undefined | null): GuardDecision | null
+  /**
    * `check` with the token verified on oatk's worker threads (one per
    * core), so the event loop stays free during the signature check.
    * Resolves to the same decision; rejects with an `OatkError` only for

@@ -180,3 +180,27 @@ for (const version of [4, 5]) {
     })
   })
 }
+
+describe('a token the withCache() cache verified', () => {
+  test('is decided without a worker (checkCached), its claims and exp checked on every request', async (t) => {
+    const toolkit = new OAuthToolkit().withJwks(signer.jwks).withCache(16).withNow(1000)
+    const guard = toolkit.guard({ username: 'xtof' })
+    const token = signer.mint({ username: 'xtof', exp: 1010 })
+    assert.equal(guard.checkCached(`Bearer ${token}`), null) // not verified yet: checkAsync's job
+    assert.equal(guard.checkCached(undefined).status, 401) // no token: nothing to verify
+    assert.equal(guard.checkCached('Bearer a b').status, 401)
+
+    const base = await listen(t, app(require('express5'), toolkit))
+    assert.equal((await get(base, '/api/hello', `Bearer ${token}`)).status, 200)
+    assert.deepEqual(guard.checkCached(`Bearer ${token}`), { allow: true, claims: { username: 'xtof', exp: 1010 } })
+    assert.equal((await get(base, '/api/hello', `Bearer ${token}`)).status, 200)
+    const other = signer.mint({ username: 'notxtof', exp: 1010 })
+    assert.equal((await get(base, '/', `Bearer ${other}`)).status, 200)
+    assert.equal((await get(base, '/api/hello', `Bearer ${other}`)).status, 403) // cached, claims still checked
+
+    toolkit.withNow(1010)
+    const expired = await get(base, '/api/hello', `Bearer ${token}`)
+    assert.equal(expired.status, 401)
+    assert.match(expired.www, /error="invalid_token"/)
+  })
+})

@@ -95,6 +95,26 @@ impl RouteGuard {
         })
     }
 
+    /// `check`'s decision when it needs no signature check: no token, a
+    /// header refused as it stands, or a token the `withCache` cache verified
+    /// (its `exp`, `aud` and `iss` checked now); `null` otherwise (then call
+    /// `checkAsync`). Never blocks. The Express middleware tries it first.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "authorization?: string | undefined | null",
+        ts_return_type = "GuardDecision | null"
+    )]
+    pub fn check_cached(&self, env: Env, authorization: TokenArg) -> Result<Option<GuardDecision>> {
+        let authorization = authorization.into_string();
+        run(&env, || {
+            let toolkit = read(&self.toolkit);
+            oatk::guard::check_cached(&toolkit, authorization.as_deref(), &self.required)
+                .transpose()
+                .map(|decision| decision.map(GuardDecision::from))
+                .map_err(Failure::from)
+        })
+    }
+
     /// `check` with the token verified on oatk's worker threads (one per
     /// core), so the event loop stays free during the signature check.
     /// Resolves to the same decision; rejects with an `OatkError` only for

@@ -290,23 +290,10 @@ unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::
             source.push_str(&format!("{}{literal}:v{i}", if i > 0 { "," } else { "" }));
         }
         source.push_str("}})");
-        let (mut script, mut reference) = (ptr::null_mut(), ptr::null_mut());
-        let compiled = unsafe {
-            sys::napi_create_string_utf8(
-                env,
-                source.as_ptr().cast(),
-                source.len() as isize,
-                &mut script,
-            ) == sys::Status::napi_ok
-                && sys::napi_run_script(env, script, &mut value) == sys::Status::napi_ok
-                && sys::napi_create_reference(env, value, 1, &mut reference) == sys::Status::napi_ok
-        };
-        if !compiled {
-            let mut exception = ptr::null_mut();
-            unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+        let Some((value, reference)) = (unsafe { compile(env, &source) }) else {
             shapes.refused = true;
             return None;
-        }
+        };
         shapes
             .known
             .push((claims.keys().cloned().collect(), reference));
@@ -399,28 +386,39 @@ impl Kept {
         if self.refused {
             return None;
         }
-        let source = "(function(o){return{...o}})";
-        let (mut script, mut reference) = (ptr::null_mut(), ptr::null_mut());
-        let compiled = unsafe {
-            sys::napi_create_string_utf8(
-                env,
-                source.as_ptr().cast(),
-                source.len() as isize,
-                &mut script,
-            ) == sys::Status::napi_ok
-                && sys::napi_run_script(env, script, &mut value) == sys::Status::napi_ok
-                && sys::napi_create_reference(env, value, 1, &mut reference) == sys::Status::napi_ok
-        };
-        if !compiled {
-            // `--disallow-code-generation-from-strings`: objects are made each time.
-            let mut exception = ptr::null_mut();
-            unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+        let Some((value, reference)) = (unsafe { compile(env, "(function(o){return{...o}})") })
+        else {
             self.refused = true;
             return None;
-        }
+        };
         self.copy = Some(reference);
         Some(value)
     }
+}
+
+/// The function `source` evaluates to, and a reference that keeps it alive;
+/// `None` (and no pending exception) where the embedder refuses code from
+/// strings (`--disallow-code-generation-from-strings`): callers then build
+/// objects the plain way, each time.
+unsafe fn compile(env: sys::napi_env, source: &str) -> Option<(sys::napi_value, sys::napi_ref)> {
+    let (mut script, mut value, mut reference) =
+        (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    let compiled = unsafe {
+        sys::napi_create_string_utf8(
+            env,
+            source.as_ptr().cast(),
+            source.len() as isize,
+            &mut script,
+        ) == sys::Status::napi_ok
+            && sys::napi_run_script(env, script, &mut value) == sys::Status::napi_ok
+            && sys::napi_create_reference(env, value, 1, &mut reference) == sys::Status::napi_ok
+    };
+    if compiled {
+        return Some((value, reference));
+    }
+    let mut exception = ptr::null_mut();
+    unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    None
 }
 
 /// `function(argument)`; `None` (and no pending exception) when it throws.

@@ -247,6 +247,14 @@ impl PublicKey {
                         y.len()
                     )));
                 }
+                // SEC1 3.2.2.1: the point must be on the curve, or no signature
+                // could ever verify with it (and it could not be exported).
+                let point = [&[4u8][..], x, y].concat();
+                if ParsedPublicKey::new(family.default_algorithm().verification(), point).is_err() {
+                    return Err(Error::key(format!(
+                        "EC {curve} public key is not a point on the curve"
+                    )));
+                }
             }
             PublicKey::Ed25519 { x } => {
                 if x.len() != 32 {

@@ -478,3 +478,17 @@ fn fuzz_finding_compressed_ec_public_keys_are_refused_not_a_panic() {
         assert!(oatk::PublicKey::from_spki_der(&bytes).is_err(), "{path}");
     }
 }
+
+/// Found by `cargo fuzz` (pem target): a P-384 SPKI whose last 97 bytes read
+/// as `04 || x || y` with a point off the curve passed `check()`, then failed
+/// to export. `check()` now parses the point (SEC1 3.2.2.1).
+#[test]
+fn fuzz_finding_ec_points_off_the_curve_are_refused_by_check() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/corpus/pem/crash-off-curve-p384.pub.pem"
+    );
+    let key = oatk::PublicKey::from_pem(&std::fs::read(path).unwrap()).unwrap();
+    let err = key.check().unwrap_err();
+    assert!(err.message().contains("not a point on the curve"), "{err}");
+}

@@ -50,22 +50,28 @@ impl Requirement {
 }
 
 /// A refusal decided by core: the HTTP status, the plain-text body, the
-/// `WWW-Authenticate` value (RFC 6750 3) and the error code, if any.
+/// `WWW-Authenticate` value (RFC 6750 3) and the error code, if any; for a
+/// 403, the claim that is not met and how (`oatk::claims::Unmet`'s name).
 #[pyclass(frozen, get_all, module = "oatk._oatk")]
 pub struct Denial {
     status: u16,
     body: String,
     www_authenticate: Option<String>,
     code: Option<&'static str>,
+    claim: Option<String>,
+    unmet: Option<&'static str>,
 }
 
 impl From<guard::Denial> for Denial {
     fn from(d: guard::Denial) -> Denial {
+        let unmet = d.refusal.as_ref().map(|r| r.unmet.name());
         Denial {
             status: d.status,
             body: d.body,
             www_authenticate: d.www_authenticate,
             code: d.kind.map(|k| k.code()),
+            claim: d.refusal.map(|r| r.claim),
+            unmet,
         }
     }
 }

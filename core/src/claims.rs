@@ -2,8 +2,61 @@
 
 use serde_json::Value;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind};
 use crate::token::Claims;
+
+/// Why a claim does not meet a route's requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmet {
+    /// The token has no such claim.
+    Missing,
+    /// A required scalar differs from the claim.
+    NotEqual,
+    /// A required list names a value the claim does not hold.
+    MissingValue,
+    /// A binding's own predicate (a Python or JS function) said no, or raised.
+    Rejected,
+}
+
+impl Unmet {
+    /// The name bindings hand to their glue: `missing`, `not_equal`, `missing_value`, `rejected`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unmet::Missing => "missing",
+            Unmet::NotEqual => "not_equal",
+            Unmet::MissingValue => "missing_value",
+            Unmet::Rejected => "rejected",
+        }
+    }
+}
+
+/// A claim that does not meet the requirement, and why: what a 403 is
+/// made of. Framework glue that must keep an older wording (FastAPI's
+/// 0.2.1 `detail`) words it from this; the decision does not change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub claim: String,
+    pub unmet: Unmet,
+}
+
+impl Refusal {
+    /// The original oatk's message for it.
+    pub fn message(&self) -> String {
+        let name = &self.claim;
+        match self.unmet {
+            Unmet::Missing => format!("required claim {name} is missing"),
+            Unmet::NotEqual => format!("claim {name} doesn't equal required value"),
+            Unmet::MissingValue => format!("claim {name} is missing required value"),
+            Unmet::Rejected => format!("claim {name} doesn't satisfy the required check"),
+        }
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Error {
+        Error::new(ErrorKind::Claims, refusal.message())
+    }
+}
 
 /// Check `claims` against `required`:
 /// - a required scalar (string, number, bool, object) must equal the claim;
@@ -12,19 +65,22 @@ use crate::token::Claims;
 ///   RFC 6749 3.3).
 ///
 /// Messages are the original oatk's.
-pub fn require(claims: &Claims, required: &Claims) -> Result<()> {
+pub fn require(claims: &Claims, required: &Claims) -> std::result::Result<(), Refusal> {
     for (name, want) in required {
-        let have = claims.get(name).ok_or_else(|| missing(name))?;
-        match want {
-            Value::Array(wanted) if !wanted.iter().all(|w| contains(have, w)) => {
-                return Err(Error::new(
-                    ErrorKind::Claims,
-                    format!("claim {name} is missing required value"),
-                ));
-            }
-            Value::Array(_) => {}
-            _ if have != want => return Err(not_equal(name)),
-            _ => {}
+        let have = claims
+            .get(name)
+            .ok_or_else(|| refusal(name, Unmet::Missing))?;
+        let met = match want {
+            Value::Array(wanted) => wanted.iter().all(|w| contains(have, w)),
+            _ => have == want,
+        };
+        if !met {
+            let unmet = if want.is_array() {
+                Unmet::MissingValue
+            } else {
+                Unmet::NotEqual
+            };
+            return Err(refusal(name, unmet));
         }
     }
     Ok(())
@@ -38,26 +94,12 @@ fn contains(have: &Value, wanted: &Value) -> bool {
     }
 }
 
-pub fn missing(name: &str) -> Error {
-    Error::new(
-        ErrorKind::Claims,
-        format!("required claim {name} is missing"),
-    )
-}
-
-pub fn not_equal(name: &str) -> Error {
-    Error::new(
-        ErrorKind::Claims,
-        format!("claim {name} doesn't equal required value"),
-    )
-}
-
-/// For a binding's own predicate (a Python or JS function) that said no.
-pub fn rejected(name: &str) -> Error {
-    Error::new(
-        ErrorKind::Claims,
-        format!("claim {name} doesn't satisfy the required check"),
-    )
+/// The refusal of claim `name` for `unmet`.
+pub fn refusal(name: &str, unmet: Unmet) -> Refusal {
+    Refusal {
+        claim: name.to_string(),
+        unmet,
+    }
 }
 
 #[cfg(test)]
@@ -73,7 +115,8 @@ mod tests {
     fn messages_match_the_original() {
         let claims =
             obj(json!({"username": "notxtof", "groups": ["a", "b"], "scope": "openid profile"}));
-        let msg = |req: Value| require(&claims, &obj(req)).unwrap_err().to_string();
+        let msg = |req: Value| require(&claims, &obj(req)).unwrap_err().message();
+        let unmet = |req: Value| require(&claims, &obj(req)).unwrap_err().unmet;
         assert_eq!(
             msg(json!({"username": "xtof"})),
             "claim username doesn't equal required value"
@@ -91,6 +134,8 @@ mod tests {
             &obj(json!({"groups": ["b", "a"], "scope": ["profile"]}))
         )
         .is_ok());
-        assert!(require(&claims, &obj(json!({"scope": ["prof"]}))).is_err());
+        assert_eq!(unmet(json!({"scope": ["prof"]})), Unmet::MissingValue);
+        assert_eq!(unmet(json!({"email": "x"})), Unmet::Missing);
+        assert_eq!(unmet(json!({"username": "xtof"})), Unmet::NotEqual);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::claims;
+use crate::claims::{self, Unmet};
 use crate::error::{Error, ErrorKind, Result};
 use crate::token::Claims;
 use crate::toolkit::Toolkit;
@@ -20,6 +20,8 @@ pub struct Denial {
     pub www_authenticate: Option<String>,
     /// Why, when it came from a core error.
     pub kind: Option<ErrorKind>,
+    /// For a 403: the claim that is not met, and how.
+    pub refusal: Option<claims::Refusal>,
 }
 
 /// Allowed with these claims, or denied.
@@ -69,6 +71,7 @@ fn bearer_token(authorization: Option<&str>) -> std::result::Result<&str, Denial
             body: "Missing Authorization".into(),
             www_authenticate: Some("Bearer".into()),
             kind: None,
+            refusal: None,
         });
     };
     // RFC 6750 2.1: `Bearer <token>`, scheme case-insensitive.
@@ -94,9 +97,13 @@ fn bearer_token(authorization: Option<&str>) -> std::result::Result<&str, Denial
 
 /// Allowed when the token validated and its claims meet `required`.
 fn decide(validated: Result<Arc<Claims>>, required: &Claims) -> Result<Decision> {
-    match validated.and_then(|c| claims::require(&c, required).map(|()| c)) {
-        Ok(claims) => Ok(Decision::Allow(Arc::unwrap_or_clone(claims))),
-        Err(e) => deny(e).map(Decision::Deny),
+    let claims = match validated {
+        Ok(claims) => claims,
+        Err(e) => return deny(e).map(Decision::Deny),
+    };
+    match claims::require(&claims, required) {
+        Ok(()) => Ok(Decision::Allow(Arc::unwrap_or_clone(claims))),
+        Err(refusal) => Ok(Decision::Deny(forbidden(refusal))),
     }
 }
 
@@ -106,7 +113,14 @@ pub fn deny(error: Error) -> Result<Denial> {
         return Ok(invalid_token(error.message(), Some(error.kind())));
     }
     if error.kind() == ErrorKind::Claims {
-        return Ok(forbidden(error));
+        // A claims error with no structured refusal (`validate_with_claims`'s).
+        return Ok(Denial {
+            status: 403,
+            body: error.message().to_string(),
+            www_authenticate: None,
+            kind: Some(ErrorKind::Claims),
+            refusal: None,
+        });
     }
     Err(error)
 }
@@ -147,18 +161,21 @@ impl Predicate {
 pub fn predicate(claim: &str, outcome: Predicate) -> Option<Denial> {
     match outcome {
         Predicate::Accepted => None,
-        Predicate::Absent => Some(forbidden(claims::missing(claim))),
-        Predicate::Refused | Predicate::Raised => Some(forbidden(claims::rejected(claim))),
+        Predicate::Absent => Some(forbidden(claims::refusal(claim, Unmet::Missing))),
+        Predicate::Refused | Predicate::Raised => {
+            Some(forbidden(claims::refusal(claim, Unmet::Rejected)))
+        }
     }
 }
 
-fn forbidden(error: Error) -> Denial {
+fn forbidden(refusal: claims::Refusal) -> Denial {
     // RFC 6750 3.1 would say insufficient_scope; the original answered 403 with the reason.
     Denial {
         status: 403,
-        body: error.message().to_string(),
+        body: refusal.message(),
         www_authenticate: None,
-        kind: Some(error.kind()),
+        kind: Some(ErrorKind::Claims),
+        refusal: Some(refusal),
     }
 }
 
@@ -200,6 +217,7 @@ fn invalid_token(description: &str, kind: Option<ErrorKind>) -> Denial {
         )),
         body: safe,
         kind,
+        refusal: None,
     }
 }
 
@@ -242,6 +260,10 @@ mod tests {
         assert_eq!(
             (d.status, d.body.as_str()),
             (403, "claim username doesn't equal required value")
+        );
+        assert_eq!(
+            d.refusal,
+            Some(claims::refusal("username", Unmet::NotEqual))
         );
         let ok = t.mint(&need).unwrap();
         assert!(matches!(

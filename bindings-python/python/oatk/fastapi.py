@@ -19,21 +19,23 @@ The dependencies read the token through FastAPI's ``HTTPBearer`` security
 scheme (``.scheme``), so the routes show it in the OpenAPI document and
 ``/docs`` (the "Authorize" button). The answer is core's ``guard`` decision,
 the same as the Flask and Quart decorators': 401 with ``WWW-Authenticate``
-for a missing or invalid token, 403 when the claims are not met (an
-``HTTPException`` whose ``detail`` is core's reason), else the validated
-claims, handed to the route. The token is checked on a worker thread, so the
+for a missing or invalid token (``detail``: core's reason), 403 when the
+claims are not met (``detail`` worded as 0.2.1's FastAPI module worded it,
+e.g. ``Invalid value for claim 'role'``), else the validated claims, handed
+to the route. The token is checked on a worker thread, so the
 event loop is never blocked.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these signatures' annotations at run time.
 
+import inspect
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
 
 from ._extras import require
 
 require("fastapi", "fastapi", "oatk.fastapi")
 
-from fastapi import HTTPException, Request, Security
+from fastapi import HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from . import _oatk
@@ -46,22 +48,76 @@ __all__ = ["OAuthToolkitDependency"]
 ClaimsDependency = Callable[..., Awaitable[Dict[str, Any]]]
 
 
-def _authorization(request: Any, credentials: Optional[HTTPAuthorizationCredentials]) -> Optional[str]:
-    """The ``Authorization`` header core decides on. ``HTTPBearer`` gives
-    credentials only for the Bearer scheme, and ``None`` for a missing header
-    and for another scheme alike; core tells those apart (401 "Missing
-    Authorization" vs 401 invalid_token), so then the header is read as it came."""
-    if credentials is not None:
-        return f"Bearer {credentials.credentials}"
-    if isinstance(request, Request):
-        header: Optional[str] = request.headers.get("authorization")
-        return header
-    return None
+#: oatk 0.2.1's FastAPI ``detail`` for a 403, by ``Denial.unmet``: its
+#: users' clients and tests read it, so it stays. The decision is core's; only
+#: the wording is FastAPI's (Flask and Quart keep the original decorators').
+_DETAIL_0_2 = {
+    "missing": "Missing required claim: {}",
+    "not_equal": "Invalid value for claim '{}'",
+    "missing_value": "Claim '{}' missing required value(s)",
+    "rejected": "Claim '{}' failed validation",
+}
 
 
 def _http_exception(denial: _oatk.Denial) -> HTTPException:
     headers = {"WWW-Authenticate": denial.www_authenticate} if denial.www_authenticate else None
-    return HTTPException(status_code=denial.status, detail=denial.body, headers=headers)
+    detail = denial.body
+    if denial.unmet is not None:
+        detail = _DETAIL_0_2[denial.unmet].format(denial.claim)
+    return HTTPException(status_code=denial.status, detail=detail, headers=headers)
+
+
+class _BearerGuard(HTTPBearer):
+    """One route's dependency: reads the ``Authorization`` header and answers
+    with core's decision.
+
+    It *is* the ``HTTPBearer`` scheme (same name, same OpenAPI model as
+    ``OAuthToolkitDependency.scheme``) rather than depending on it, so FastAPI
+    lists the scheme on the route and resolves one dependency per request, not
+    two: a second dependency level cost more than the whole check on a cached
+    token (``bench/python-fastapi.py``).
+
+    FastAPI sees ``(request: Request)``; a direct call may also pass 0.2.1's
+    ``credentials`` (``await oauth.get_current_user(request, credentials)``).
+    """
+
+    # What FastAPI inspects (``inspect.signature`` reads ``__signature__``):
+    # only the request, so no sub-dependency and no body parameter.
+    __signature__ = inspect.Signature(
+        [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)],
+        return_annotation=Dict[str, Any],
+    )
+
+    def __init__(
+        self,
+        scheme: HTTPBearer,
+        native: _oatk.Toolkit,
+        requirement: _oatk.Requirement,
+        predicates: Predicates,
+        name: str,
+    ) -> None:
+        super().__init__(auto_error=False, scheme_name=scheme.scheme_name)
+        self.model = scheme.model
+        self._native = native
+        self._requirement = requirement
+        self._predicates = predicates
+        self.__name__ = self.__qualname__ = name
+
+    async def __call__(  # type: ignore[override]
+        self, request: Any, credentials: Optional[HTTPAuthorizationCredentials] = None
+    ) -> Dict[str, Any]:
+        # Core tells a missing header (401 "Missing Authorization") from
+        # another scheme (401 invalid_token), so the header goes as it came.
+        if credentials is not None:
+            authorization: Optional[str] = f"Bearer {credentials.credentials}"
+        elif isinstance(request, Request):
+            authorization = request.headers.get("authorization")
+        else:
+            authorization = None
+        result = await decide_async(self._native, authorization, self._requirement, self._predicates)
+        if isinstance(result, dict):
+            return result
+        raise _http_exception(result)
 
 
 class OAuthToolkitDependency:
@@ -95,7 +151,7 @@ class OAuthToolkitDependency:
 
     @property
     def scheme(self) -> HTTPBearer:
-        """The ``HTTPBearer`` security scheme the dependencies read the token with."""
+        """The ``HTTPBearer`` security scheme the dependencies declare in OpenAPI."""
         return self._scheme
 
     def require_claims(self, **required_claims: Any) -> ClaimsDependency:
@@ -104,21 +160,4 @@ class OAuthToolkitDependency:
 
     def _dependency(self, required: Optional[Mapping[str, Any]], name: str) -> ClaimsDependency:
         requirement, predicates = compile_requirements(required)
-        return _make_dependency(self._toolkit.native(), requirement, predicates, self._scheme, name)
-
-
-def _make_dependency(
-    native: _oatk.Toolkit, requirement: _oatk.Requirement, predicates: Predicates, scheme: HTTPBearer, name: str
-) -> ClaimsDependency:
-    async def dependency(
-        request: Request,
-        credentials: Optional[HTTPAuthorizationCredentials] = Security(scheme),
-    ) -> Dict[str, Any]:
-        result = await decide_async(native, _authorization(request, credentials), requirement, predicates)
-        if isinstance(result, dict):
-            return result
-        raise _http_exception(result)
-
-    dependency.__name__ = dependency.__qualname__ = name
-    return dependency
-
+        return _BearerGuard(self._scheme, self._toolkit.native(), requirement, predicates, name)

@@ -15,9 +15,9 @@ by category from expected_failures.toml. This script fails when:
   one it lists passes (the list must stay true);
 - fewer than 90% of the tests that count pass. Counted apart, as issue 11
   asks: tests of the original's private attributes, and tests mocking httpx
-  (which cannot see core's HTTP client); also apart: the tests that assert the
-  opposite of what issue 11 requires (403 for an invalid token). Both rates
-  are printed.
+  (which cannot see core's HTTP client). The tests that assert the opposite
+  of what issue 11 requires (403 for an invalid token) count as failures; the
+  rate without them is printed too.
 
 With ``--reference PYTHON`` (an interpreter with the original 0.2.1 and
 pytest), the same files also run against the original, to show the suite and
@@ -194,11 +194,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     rate_all = passed / len(counted) if counted else 0.0
     rate = passed / len(strict) if strict else 0.0
     print(f"  tests that count (all that ran, less private-attribute and httpx-mock tests): "
-          f"{passed} of {len(counted)} pass ({rate_all:.1%})")
+          f"{passed} of {len(counted)} pass ({rate_all:.1%}); required {REQUIRED_RATE:.0%}")
     print(f"  less also the tests asserting 403 for an invalid token (issue 11 requires 401): "
-          f"{passed} of {len(strict)} pass ({rate:.1%}); required {REQUIRED_RATE:.0%}")
-    if rate < REQUIRED_RATE:
-        problems.append(f"pass rate {rate:.1%} is under {REQUIRED_RATE:.0%}")
+          f"{passed} of {len(strict)} pass ({rate:.1%})")
+    if rate_all < REQUIRED_RATE:
+        problems.append(f"pass rate {rate_all:.1%} is under {REQUIRED_RATE:.0%}")
 
     print("  the failures that count, and why:")
     for node in counted:

@@ -67,6 +67,17 @@ def _http_exception(denial: _oatk.Denial) -> HTTPException:
     return HTTPException(status_code=denial.status, detail=detail, headers=headers)
 
 
+def _authorization(request: Request) -> Optional[str]:
+    """``request.headers.get("authorization")`` without building a ``Headers``
+    object for the whole request (about 2.5 µs, four times a cached token's
+    check): the first ``Authorization`` in the ASGI scope, whose header names
+    are lowercase (what Starlette's ``Headers.get`` relies on too)."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
+
+
 class _BearerGuard(HTTPBearer):
     """One route's dependency: reads the ``Authorization`` header and answers
     with core's decision.
@@ -111,7 +122,7 @@ class _BearerGuard(HTTPBearer):
         if credentials is not None:
             authorization: Optional[str] = f"Bearer {credentials.credentials}"
         elif isinstance(request, Request):
-            authorization = request.headers.get("authorization")
+            authorization = _authorization(request)
         else:
             authorization = None
         result = await decide_async(self._native, authorization, self._requirement, self._predicates)

@@ -18,6 +18,10 @@ FFI_BUILD := $(CURDIR)/build/ffi
 FFI_DEBUG_DIR := $(CARGO_TARGET_DIR)/debug
 # The one version, from [workspace.package]; the C test checks oatk_version() against it.
 FFI_VERSION := $(shell sed -n '/^\[workspace.package\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' $(CURDIR)/Cargo.toml)
+# The ABI version in the SONAME: for 0.x every minor release may break the
+# ABI, so 0.3 (the rule cargo-c follows); from 1.0 on, the major alone.
+FFI_VERSION_PARTS := $(subst ., ,$(FFI_VERSION))
+FFI_SOVERSION := $(if $(filter 0,$(word 1,$(FFI_VERSION_PARTS))),$(word 1,$(FFI_VERSION_PARTS)).$(word 2,$(FFI_VERSION_PARTS)),$(word 1,$(FFI_VERSION_PARTS)))
 FFI_CC ?= cc
 FFI_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -I$(CURDIR)/include -I$(CURDIR)/examples/c \
 	-DOATK_EXPECTED_VERSION='"$(FFI_VERSION)"'
@@ -39,7 +43,7 @@ FFI_PC_DEBUG := build/ffi/pkgconfig/oatk.pc
 FFI_GO_ENV := CGO_ENABLED=1 PKG_CONFIG_PATH="$(CURDIR)/$(dir $(FFI_PC_DEBUG))" LD_LIBRARY_PATH="$(FFI_DEBUG_DIR)"
 FFI_GO_MODULES := go examples/go
 
-.PHONY: header header-ffi check-header-ffi test-ffi bench-ffi install install-ffi lib-ffi c-ffi \
+.PHONY: header header-ffi check-header-ffi test-ffi bench-ffi install install-ffi print-ffi-soversion lib-ffi c-ffi \
 	test-ffi-rust test-ffi-c test-ffi-valgrind test-ffi-asan test-ffi-examples test-ffi-install test-ffi-go
 
 test: test-ffi
@@ -153,15 +157,28 @@ test-ffi-install: lib-ffi deps-apt
 	$$prefix/app-static >/dev/null; \
 	echo "make install + pkg-config: shared and static programs build and run"
 
+# A release install is what the release tarball holds (scripts/dist/build.sh
+# uses this rule): liboatk.so.X.Y.Z with SONAME liboatk.so.$(FFI_SOVERSION) and
+# its two symlinks. The SONAME goes on the release library only: the debug
+# library the tests link by path keeps none, so it is installed as liboatk.so.
 install-ffi:
-	@if [ "$(FFI_INSTALL_PROFILE)" = release ]; then $(CARGO) build --release -p oatk-ffi; fi
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+ifeq ($(FFI_INSTALL_PROFILE),release)
+	$(CARGO) rustc --release --locked -p oatk-ffi --lib -- -C link-arg=-Wl,-soname,liboatk.so.$(FFI_SOVERSION)
+	install -m 0755 $(CARGO_TARGET_DIR)/release/liboatk.so $(DESTDIR)$(PREFIX)/lib/liboatk.so.$(FFI_VERSION)
+	ln -sf liboatk.so.$(FFI_VERSION) $(DESTDIR)$(PREFIX)/lib/liboatk.so.$(FFI_SOVERSION)
+	ln -sf liboatk.so.$(FFI_SOVERSION) $(DESTDIR)$(PREFIX)/lib/liboatk.so
+else
 	install -m 0755 $(CARGO_TARGET_DIR)/$(FFI_INSTALL_PROFILE)/liboatk.so $(DESTDIR)$(PREFIX)/lib/liboatk.so
+endif
 	install -m 0644 $(CARGO_TARGET_DIR)/$(FFI_INSTALL_PROFILE)/liboatk.a $(DESTDIR)$(PREFIX)/lib/liboatk.a
 	install -m 0644 include/oatk.h $(DESTDIR)$(PREFIX)/include/oatk.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(FFI_VERSION)|g' ffi/oatk.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/oatk.pc
 	@echo "installed liboatk $(FFI_VERSION) under $(DESTDIR)$(PREFIX)"
+
+print-ffi-soversion:
+	@echo $(FFI_SOVERSION)
 
 # oatk.pc for the debug build in this checkout: ffi/oatk.pc.in (so Libs.private
 # stays in one place) with the include and lib folders of the checkout.

@@ -24,10 +24,8 @@ STAGE=$ROOT/build/dist
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}/release
 TRIPLE=x86_64-linux-gnu
 VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
-# The ABI version in the SONAME: for 0.x every minor release may break the
-# ABI, so 0.3 (the rule cargo-c follows); from 1.0 on, the major alone.
-MAJOR=${VERSION%%.*}
-if [ "$MAJOR" = 0 ]; then SOVERSION=$(echo "$VERSION" | cut -d. -f1-2); else SOVERSION=$MAJOR; fi
+# The ABI version in the SONAME (mk/ffi.mk holds the rule).
+SOVERSION=$(make -s --no-print-directory print-ffi-soversion)
 # Each artifact has a ceiling (issue 13): what pip or npm downloads stays small.
 MAX_BYTES=$((6 * 1024 * 1024))
 
@@ -45,11 +43,8 @@ mkdir -p "$DIST"
 rm -rf "$STAGE" "$DIST"/*.whl "$DIST"/*.tar.gz "$DIST"/*.tgz "$DIST/SHA256SUMS"
 mkdir -p "$STAGE"
 
-say "release builds: the CLI, liboatk (SONAME liboatk.so.$SOVERSION), the Node addon"
+say "release builds: the CLI and the Node addon (liboatk: make install-ffi, below)"
 "$CARGO" build --release --locked -p oatk-core -p oatk-node
-# The SONAME goes on the released library only: the debug library the tests
-# link by path keeps none, so no versioned symlinks are needed there.
-"$CARGO" rustc --release --locked -p oatk-ffi --lib -- -C link-arg=-Wl,-soname,liboatk.so.$SOVERSION
 
 say "third-party licences"
 licences() { python3 scripts/dist/third_party_licenses.py "$@"; }
@@ -60,13 +55,10 @@ licences --package oatk-node --output "$STAGE/licences-node.txt"
 
 say "liboatk-$VERSION-$TRIPLE.tar.gz"
 C=$STAGE/liboatk-$VERSION-$TRIPLE
-install -d "$C/include" "$C/lib/pkgconfig"
-install -m 0644 include/oatk.h "$C/include/oatk.h"
-install -m 0755 "$TARGET/liboatk.so" "$C/lib/liboatk.so.$VERSION"
+# `make install` itself (the release build with its SONAME and symlinks), into
+# the staging folder; then stripped, and the pkg-config file made relocatable.
+make -s --no-print-directory install-ffi PREFIX= DESTDIR="$C" FFI_INSTALL_PROFILE=release CARGO="$CARGO" >/dev/null
 strip --strip-unneeded "$C/lib/liboatk.so.$VERSION"
-ln -s "liboatk.so.$VERSION" "$C/lib/liboatk.so.$SOVERSION"
-ln -s "liboatk.so.$SOVERSION" "$C/lib/liboatk.so"
-install -m 0644 "$TARGET/liboatk.a" "$C/lib/liboatk.a"
 strip --strip-debug "$C/lib/liboatk.a"
 # pkg-config's ${pcfiledir} makes the file relocatable: the prefix is wherever
 # the tarball was unpacked (lib/pkgconfig/../..).

@@ -41,9 +41,9 @@ callgrind=""
 if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
   log=$(cargo bench -p oatk-ffi --bench core_validate --no-run 2>&1) || { echo "$log" >&2; exit 1; }
   core_bench=$(sed -n 's/.*Executable .*(\(.*\))$/\1/p' <<<"$log")
-  cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude bench/ffi_validate.c -o build/bench/core/ffi_validate \
+  cargo build --release -p oatk-ffi --quiet &&
+    cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude bench/ffi_validate.c -o build/bench/core/ffi_validate \
     -L"$CARGO_TARGET_DIR/release" -Wl,-rpath,"$CARGO_TARGET_DIR/release" -loatk 2>/dev/null &&
-    cargo build --release -p oatk-ffi --quiet &&
     build/bench/core/ffi_validate prepare build/bench/core RS256 &&
     valgrind --tool=callgrind --callgrind-out-file=build/bench/core/callgrind.out \
       "$core_bench" build/bench/core/private_key.pem build/bench/core/token.txt 1000 1 >/dev/null 2>&1 &&

@@ -160,6 +160,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seconds", type=int, default=2, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds; the best counts")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--json", help="write the results here (for bench/summary.py)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk; make bench-python does)")
@@ -234,6 +235,20 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"{1 - bare_cpu / cpu['oatk, with_cache()']:.0%} with it; "
           f"FastAPI's dependency alone {1 - bare_cpu / cpu['HTTPBearer only, no check']:.0%}")
     print(json.dumps({k: round(v) for k, v in best.items()}))
+    if args.json:
+        empty = best["HTTPBearer only, no check"] / bare
+        results = [
+            {"id": "fastapi.vs_original", "what": "FastAPI: oatk dependency req/s ÷ oatk 0.2.1's (no cache)",
+             "value": best["oatk, no cache"] / theirs, "unit": "x", "target": ">= 2",
+             "met": best["oatk, no cache"] / theirs >= 2},
+            {"id": "fastapi.vs_open", "what": "FastAPI: oatk dependency req/s ÷ unprotected (with_cache)",
+             "value": best["oatk, with_cache()"] / bare, "unit": "x", "target": ">= 0.85",
+             "met": best["oatk, with_cache()"] / bare >= 0.85,
+             "detail": f"an empty HTTPBearer dependency: {empty:.2f}x; no cache: {best['oatk, no cache'] / bare:.2f}x"},
+        ]
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"bench": "python-fastapi", "load": os.getloadavg()[0],
+                                               "results": results}, indent=2))
     return 0
 
 

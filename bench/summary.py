@@ -25,6 +25,8 @@ ROWS = [
     ("flask.vs_peer", "Flask: @oatk.authenticated ÷ flask-jwt-extended", "make bench-flask"),
     ("flask.vs_open", "Flask: @oatk.authenticated ÷ unprotected route", "make bench-flask"),
     ("python.threads", "Python validate() from 2 threads ÷ 1 thread", "make bench-flask"),
+    ("fastapi.vs_original", "FastAPI: oatk dependency ÷ oatk 0.2.1's", "make bench-python"),
+    ("fastapi.vs_open", "FastAPI: oatk dependency (with_cache) ÷ unprotected route", "make bench-python"),
     ("core.validate", "Core RS256 validate ÷ openssl speed verify (rate)", "make bench-core"),
     ("core.mint", "Core RS256 mint ÷ openssl speed sign (rate)", "make bench-core"),
     ("core.overhead_instructions", "Core: instructions around the signature check", "make bench-core"),

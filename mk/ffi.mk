@@ -8,7 +8,8 @@
 #   make bench-ffi   oatk_validate through C vs the Rust core, release build, one run
 #   make install PREFIX=/usr/local   liboatk.so, liboatk.a, oatk.h, oatk.pc
 
-APT_PACKAGES += valgrind pkg-config
+# patchelf: `make install` sets the SONAME on the installed copy of liboatk.so.
+APT_PACKAGES += valgrind pkg-config patchelf
 
 CBINDGEN_VERSION := 0.29.4
 FFI_TOOLS := $(CURDIR)/build/tools
@@ -159,13 +160,17 @@ test-ffi-install: lib-ffi deps-apt
 
 # A release install is what the release tarball holds (scripts/dist/build.sh
 # uses this rule): liboatk.so.X.Y.Z with SONAME liboatk.so.$(FFI_SOVERSION) and
-# its two symlinks. The SONAME goes on the release library only: the debug
-# library the tests link by path keeps none, so it is installed as liboatk.so.
-install-ffi:
+# its two symlinks. The SONAME is set on the installed copy (patchelf), never
+# on target/*/liboatk.so: the tests and benchmarks link that one by path, and
+# a SONAME there would make their programs ask for a liboatk.so.0.3 that the
+# target folder does not hold. The debug install (the install test) is a
+# plain liboatk.so.
+install-ffi: deps-apt
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 ifeq ($(FFI_INSTALL_PROFILE),release)
-	$(CARGO) rustc --release --locked -p oatk-ffi --lib -- -C link-arg=-Wl,-soname,liboatk.so.$(FFI_SOVERSION)
+	$(CARGO) build --release --locked -p oatk-ffi
 	install -m 0755 $(CARGO_TARGET_DIR)/release/liboatk.so $(DESTDIR)$(PREFIX)/lib/liboatk.so.$(FFI_VERSION)
+	patchelf --set-soname liboatk.so.$(FFI_SOVERSION) $(DESTDIR)$(PREFIX)/lib/liboatk.so.$(FFI_VERSION)
 	ln -sf liboatk.so.$(FFI_VERSION) $(DESTDIR)$(PREFIX)/lib/liboatk.so.$(FFI_SOVERSION)
 	ln -sf liboatk.so.$(FFI_SOVERSION) $(DESTDIR)$(PREFIX)/lib/liboatk.so
 else

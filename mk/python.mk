@@ -65,7 +65,8 @@ $(ORIGINAL_VENV)/.stamp-bench: $(ORIGINAL_VENV)/.stamp
 bench-python: APT_PACKAGES += wrk
 bench-python: deps-apt python-install-check $(ORIGINAL_VENV)/.stamp-bench ## validate() vs PyJWT vs the original; Flask and FastAPI routes vs the original's
 	$(BENCH_VENV)/bin/python bench/python-validate.py --original-python $(ORIGINAL_VENV)/bin/python
-	$(BENCH_VENV)/bin/python bench/python-fastapi.py --original-python $(ORIGINAL_VENV)/bin/python
+	$(BENCH_VENV)/bin/python bench/python-fastapi.py --original-python $(ORIGINAL_VENV)/bin/python \
+		--json $(BENCH_RESULTS)/fastapi.json
 
 bench: bench-python
 

@@ -545,19 +545,8 @@ unsafe fn json_parse(env: sys::napi_env, json: &[u8]) -> Option<sys::napi_value>
     if status != sys::Status::napi_ok {
         return None;
     }
-    let mut undefined = ptr::null_mut();
-    let mut result = ptr::null_mut();
-    let status = unsafe {
-        sys::napi_get_undefined(env, &mut undefined);
-        sys::napi_call_function(env, undefined, parse, 1, &text, &mut result)
-    };
-    if status == sys::Status::napi_ok {
-        return Some(result);
-    }
-    // Only a replaced JSON.parse can throw here; its exception is not ours to raise.
-    let mut exception = ptr::null_mut();
-    unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
-    None
+    // Only a replaced JSON.parse can throw here; `call` clears what it threw.
+    unsafe { call(env, parse, text) }
 }
 
 unsafe fn json_parse_function(env: sys::napi_env) -> Option<sys::napi_value> {

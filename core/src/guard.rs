@@ -107,20 +107,11 @@ fn decide(validated: Result<Arc<Claims>>, required: &Claims) -> Result<Decision>
     }
 }
 
-/// The denial for a core error, or the error back when it is not the client's fault.
-pub fn deny(error: Error) -> Result<Denial> {
+/// The 401 for a token validation refused, or the error back when it is
+/// not the client's fault. (A claims refusal is a 403 from [`forbidden`].)
+fn deny(error: Error) -> Result<Denial> {
     if error.kind().is_invalid_token() {
         return Ok(invalid_token(error.message(), Some(error.kind())));
-    }
-    if error.kind() == ErrorKind::Claims {
-        // A claims error with no structured refusal (`validate_with_claims`'s).
-        return Ok(Denial {
-            status: 403,
-            body: error.message().to_string(),
-            www_authenticate: None,
-            kind: Some(ErrorKind::Claims),
-            refusal: None,
-        });
     }
     Err(error)
 }

@@ -369,6 +369,13 @@ export interface GuardDecision {
   wwwAuthenticate?: string
   /** The `ERR_OATK_*` code of the reason, when there is one. */
   code?: string
+  /** For a 403: the required claim the token does not satisfy. */
+  claim?: string
+  /**
+   * For a 403: how the claim falls short of the requirement (core's
+   * `claims::Unmet`), the same names as Python's `Denial.unmet`.
+   */
+  unmet?: 'missing' | 'not_equal' | 'missing_value' | 'rejected'
 }
 
 /**

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test'
 
 import { b64url, ecPem, expectCode, now, oatk, packageDir, require, rsaPem } from './helpers.mjs'
 
-const { ERROR_CODES, OAuthToolkit, OatkError } = oatk
+const { ERROR_CODES, OAuthToolkit, OatkError, predicateDenial } = oatk
 const signer = new OAuthToolkit().withPrivatePem(rsaPem().privatePem)
 const verifier = new OAuthToolkit().withJwks(signer.jwks)
 const kid = JSON.parse(signer.jwks).keys[0].kid
@@ -101,6 +101,27 @@ describe('OatkError', () => {
     assert.equal(decision.status, 403)
     assert.equal(decision.code, 'ERR_OATK_CLAIMS')
     assert.equal(decision.body, "claim username doesn't equal required value")
+  })
+
+  test('a 403 decision names the claim and how it falls short, the same names as Python\'s Denial', async () => {
+    const token = `Bearer ${signer.mint({ username: 'notxtof', groups: ['staff'] })}`
+    const cases = [
+      [{ role: 'admin' }, 'role', 'missing'],
+      [{ username: 'xtof' }, 'username', 'not_equal'],
+      [{ groups: ['staff', 'admin'] }, 'groups', 'missing_value'],
+    ]
+    for (const [required, claim, unmet] of cases) {
+      const guard = verifier.guard(required)
+      for (const decision of [guard.check(token), await guard.checkAsync(token)]) {
+        assert.deepEqual([decision.status, decision.claim, decision.unmet], [403, claim, unmet], JSON.stringify(required))
+      }
+    }
+    const refused = predicateDenial('email', 'refused')
+    assert.deepEqual([refused.status, refused.claim, refused.unmet], [403, 'email', 'rejected'])
+    const unauthenticated = verifier.guard({ role: 'admin' }).check('Bearer a.b.c')
+    assert.equal(unauthenticated.status, 401)
+    assert.equal(unauthenticated.claim ?? null, null, 'a 401 names no claim')
+    assert.equal(unauthenticated.unmet ?? null, null)
   })
 
   test('the process survives a panic and keeps working', async () => {

@@ -19,7 +19,7 @@ describe('TypeScript typings', () => {
   test('tsc rejects a misuse (the check can fail)', () => {
     const tsc = require.resolve('typescript/bin/tsc')
     const result = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node',
-      join(packageDir, '__test__', 'types-misuse.ts')], { encoding: 'utf8' })
+      join(packageDir, '__test__', 'types-misuse.ts')], { encoding: 'utf8', cwd: packageDir })
     assert.notEqual(result.status, 0)
     assert.match(result.stdout, /types-misuse\.ts\(4,\d+\): error TS2345/)
     assert.match(result.stdout, /types-misuse\.ts\(5,\d+\): error TS\d+/, 'a two-argument predicate is refused')

@@ -29,6 +29,12 @@ pub struct GuardDecision {
     pub www_authenticate: Option<String>,
     /// The `ERR_OATK_*` code of the reason, when there is one.
     pub code: Option<String>,
+    /// For a 403: the required claim the token does not satisfy.
+    pub claim: Option<String>,
+    /// For a 403: how the claim falls short of the requirement (core's
+    /// `claims::Unmet`), the same names as Python's `Denial.unmet`.
+    #[napi(ts_type = "'missing' | 'not_equal' | 'missing_value' | 'rejected'")]
+    pub unmet: Option<String>,
 }
 
 impl From<Decision> for GuardDecision {
@@ -49,6 +55,8 @@ impl GuardDecision {
             body: None,
             www_authenticate: None,
             code: None,
+            claim: None,
+            unmet: None,
         }
     }
 
@@ -61,6 +69,10 @@ impl GuardDecision {
 
 impl From<Denial> for GuardDecision {
     fn from(denial: Denial) -> GuardDecision {
+        let (claim, unmet) = denial
+            .refusal
+            .map(|r| (r.claim, r.unmet.name().to_string()))
+            .unzip();
         GuardDecision {
             allow: false,
             claims: None,
@@ -68,6 +80,8 @@ impl From<Denial> for GuardDecision {
             body: Some(denial.body),
             www_authenticate: denial.www_authenticate,
             code: denial.kind.map(error_code),
+            claim,
+            unmet,
         }
     }
 }

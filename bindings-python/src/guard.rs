@@ -7,7 +7,7 @@ use oatk::guard::{self, Decision, Predicate};
 use oatk::Claims;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
 use crate::convert::{dict_to_map, map_to_py};
 use crate::errors::{core, IntoPy};
@@ -78,14 +78,29 @@ impl From<guard::Denial> for Denial {
 
 #[pymethods]
 impl Denial {
-    fn __repr__(&self) -> String {
-        let code = self
-            .code
-            .map_or_else(|| "None".to_string(), |c| format!("'{c}'"));
-        format!(
-            "Denial(status={}, body={:?}, code={code})",
-            self.status, self.body
-        )
+    /// Python's own repr of each field, e.g. `Denial(status=403, body='…',
+    /// code='CLAIMS', claim='role', unmet='not_equal')`.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let repr = |s: Option<&str>| -> PyResult<String> {
+            match s {
+                Some(s) => Ok(PyString::new(py, s).repr()?.to_string()),
+                None => Ok("None".to_string()),
+            }
+        };
+        let mut out = format!(
+            "Denial(status={}, body={}, code={}",
+            self.status,
+            repr(Some(&self.body))?,
+            repr(self.code)?
+        );
+        if let (Some(claim), Some(unmet)) = (&self.claim, self.unmet) {
+            out += &format!(
+                ", claim={}, unmet={}",
+                repr(Some(claim))?,
+                repr(Some(unmet))?
+            );
+        }
+        Ok(out + ")")
     }
 }
 

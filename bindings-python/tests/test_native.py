@@ -80,7 +80,11 @@ def test_predicate_denials_come_from_core() -> None:
     for outcome in ("refused", "raised"):
         d = _oatk.predicate_denial("name", outcome)  # type: ignore[arg-type]
         assert d is not None and (d.status, d.body) == (403, "claim name doesn't satisfy the required check")
-        assert repr(d) == "Denial(status=403, body=\"claim name doesn't satisfy the required check\", code='CLAIMS')"
+        assert (d.claim, d.unmet) == ("name", "rejected")
+        assert repr(d) == (
+            "Denial(status=403, body=\"claim name doesn't satisfy the required check\", code='CLAIMS', "
+            "claim='name', unmet='rejected')"
+        )
     with pytest.raises(ValueError, match="maybe"):
         _oatk.predicate_denial("name", "maybe")  # type: ignore[arg-type]
 

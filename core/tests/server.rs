@@ -5,126 +5,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use oatk::server::{self, Options, Server};
-use oatk::{b64, ErrorKind, Toolkit};
+use oatk::{ErrorKind, Toolkit};
 use serde_json::{json, Value};
 
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
+mod support;
 
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map(String::as_str).unwrap_or("")
-    }
-    /// The query parameters of the Location header.
-    fn location_params(&self) -> HashMap<String, String> {
-        let location = self.header("location");
-        let query = location.split_once('?').map(|(_, q)| q).unwrap_or("");
-        query
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .map(|(k, v)| (k.to_string(), percent_decode(v)))
-            .collect()
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.replace('+', " ").into_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
-            out.push(
-                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap(),
-            );
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-fn encode(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let esc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={esc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut r = r.expect("request failed");
-    let headers = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    Reply {
-        status: r.status().as_u16(),
-        headers,
-        body: r.body_mut().read_to_string().unwrap_or_default(),
-    }
-}
-
-fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent().get(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.call())
-}
-
-fn post(url: &str, content_type: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut req = agent().post(url).header("content-type", content_type);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    reply(req.send(body))
-}
-
-fn form(url: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
-    post(
-        url,
-        "application/x-www-form-urlencoded",
-        &encode(pairs),
-        headers,
-    )
-}
+use support::{agent, encode, form, get, post, reply, s256, temp_dir, Reply};
 
 /// A hidden field's value on a page (the forms' CSRF tokens).
 fn hidden(page: &Reply, name: &str) -> String {
-    page.body
-        .split(&format!("name=\"{name}\" value=\""))
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    page.hidden(name)
         .unwrap_or_else(|| panic!("no hidden {name} in {}", page.body))
-        .to_string()
 }
 
 /// `name=value` of the reply's Set-Cookie.
@@ -177,13 +68,6 @@ grant_types = ["authorization_code", "client_credentials"]
 scope = "openid profile api"
 "#;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("oatk-server-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn start_with(config: &str, name: &str, memory: bool) -> (Server, PathBuf) {
     let dir = temp_dir(name);
     let path = dir.join("oatk.toml");
@@ -201,13 +85,6 @@ fn start_with(config: &str, name: &str, memory: bool) -> (Server, PathBuf) {
 
 fn start(name: &str) -> Server {
     start_with(CONFIG, name, true).0
-}
-
-fn s256(verifier: &str) -> String {
-    b64::encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        verifier.as_bytes(),
-    ))
 }
 
 /// Log in as xtof and consent, as a browser would; returns the redirect's parameters and the session cookie.

@@ -8,37 +8,13 @@
 //        [--shots DIR] [--first N] (screenshots numbered from N) [--user NAME]
 //
 // Exit code 0 when every step was seen; otherwise 1, with the browser console.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { browse, parseArgs } from './session.mjs';
 
-function args(argv) {
-  const out = { user: 'xtof', first: '1' };
-  for (let i = 2; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
-  if (!out.server || !out.app || !out.expect) {
-    console.error('usage: server-tools.mjs --server URL --app URL --expect TEXT [--shots DIR] [--first N] [--user NAME]');
-    process.exit(2);
-  }
-  return out;
-}
-
-const opts = args(process.argv);
-const STEP_TIMEOUT = 15_000;
-const consoleLines = [];
-let shot = Number(opts.first) - 1;
-
-async function snap(page, name) {
-  if (!opts.shots) return;
-  mkdirSync(opts.shots, { recursive: true });
-  shot += 1;
-  await page.screenshot({ path: join(opts.shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  await fn();
-  console.log(`ok   ${name} (${Date.now() - started} ms)`);
-}
+const opts = parseArgs(process.argv, {
+  required: ['server', 'app', 'expect'],
+  defaults: { user: 'xtof', first: '1' },
+  usage: 'server-tools.mjs --server URL --app URL --expect TEXT [--shots DIR] [--first N] [--user NAME]',
+});
 
 function expect(condition, message) {
   if (!condition) throw new Error(message);
@@ -70,19 +46,7 @@ async function serviceToken() {
 const kidOf = (token) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url')).kid;
 const publishedKids = async () => (await (await fetch(opts.server + '/oauth/certs')).json()).keys.map((k) => k.kid);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
-let failed = false;
-try {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
-
+await browse({ shots: opts.shots, first: opts.first }, async ({ page, step, snap }) => {
   await admin('POST', '/admin/clients', { client_id: 'svc', client_secret: 'svc-secret', name: 'Billing service',
     grant_types: ['client_credentials'], scope: 'api' });
   await admin('POST', '/admin/claim-mappings', { client_id: 'svc', claims: { roles: ['invoices:read'], acting_for: '${client_id}' } });
@@ -145,11 +109,4 @@ try {
     const after = await publishedKids();
     expect(after.length === 1 && after[0] === newKid, `JWKS after retirement: ${after}`);
   });
-} catch (e) {
-  failed = true;
-  console.error(`FAIL ${e.message.split('\n')[0]}`);
-  console.error('browser console:\n  ' + consoleLines.join('\n  '));
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

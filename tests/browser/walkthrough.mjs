@@ -7,52 +7,17 @@
 //        [--server URL] (also tour the server's own pages first, as the seed's screenshots do)
 //
 // Exit code 0 when every step was seen; otherwise 1, with the browser console.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browse, parseArgs } from './session.mjs';
 
-function args(argv) {
-  const out = { user: 'xtof' };
-  for (let i = 2; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
-  if (!out.app || !out.expect) {
-    console.error('usage: walkthrough.mjs --app URL --expect TEXT [--shots DIR] [--server URL] [--user NAME]');
-    process.exit(2);
-  }
-  return out;
-}
-
-const opts = args(process.argv);
-const STEP_TIMEOUT = 15_000;
-const consoleLines = [];
-let shot = 0;
-
-async function snap(page, name) {
-  if (!opts.shots) return;
-  mkdirSync(opts.shots, { recursive: true });
-  shot += 1;
-  await page.screenshot({ path: join(opts.shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  await fn();
-  console.log(`ok   ${name} (${Date.now() - started} ms)`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+const opts = parseArgs(process.argv, {
+  required: ['app', 'expect'],
+  defaults: { user: 'xtof' },
+  usage: 'walkthrough.mjs --app URL --expect TEXT [--shots DIR] [--server URL] [--user NAME]',
 });
-let failed = false;
-try {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
-
+await browse({ shots: opts.shots }, async ({ page, step, snap }) => {
   if (opts.server) {
     await step('server home shows the sign-in page', async () => {
       await page.goto(opts.server + '/');
@@ -120,11 +85,4 @@ try {
     await page.locator('#username').waitFor();
     await snap(page, 'logged-out');
   });
-} catch (e) {
-  failed = true;
-  console.error(`FAIL ${e.message.split('\n')[0]}`);
-  console.error('browser console:\n  ' + consoleLines.join('\n  '));
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

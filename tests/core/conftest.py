@@ -1,4 +1,5 @@
 """Shared fixtures: the oatk binary under test and openssl-made keys."""
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -13,6 +14,22 @@ def oatk_bin():
     path = str(Path(os.environ.get("OATK") or ROOT / "target" / "debug" / "oatk").resolve())
     assert Path(path).exists(), f"build the CLI first: {path}"
     return path
+
+
+@contextlib.contextmanager
+def served(oatk_bin, folder, config):
+    """`oatk server run` on a free loopback port, in memory, with this config (TOML)
+    in `folder`; yields its URL and stops it."""
+    (folder / "oatk.toml").write_text(config)
+    proc = subprocess.Popen([oatk_bin, "server", "run", "--port", "0", "--memory", "--quiet", "--config", "oatk.toml"],
+                            cwd=folder, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://"), "the server did not start"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ posted as a browser would; id_token checked (signature via jwks_uri, iss, aud,
 nonce, at_hash); userinfo; refresh; revocation."""
 import re
 import secrets
-import subprocess
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,6 +13,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
+from conftest import served
 
 CONFIG = """
 [[users]]
@@ -28,16 +30,8 @@ scope = "openid profile email"
 
 @pytest.fixture
 def server(oatk_bin, tmp_path):
-    (tmp_path / "oatk.toml").write_text(CONFIG)
-    proc = subprocess.Popen([oatk_bin, "server", "run", "--port", "0", "--memory", "--quiet", "--config", "oatk.toml"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, text=True)
-    try:
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://"), "the server did not start"
+    with served(oatk_bin, tmp_path, CONFIG) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def browser_login_and_consent(authorization_url):
@@ -56,30 +50,47 @@ def browser_login_and_consent(authorization_url):
     return back.headers["location"]
 
 
-def test_authlib_code_flow_with_pkce(server):
-    meta = requests.get(server + "/.well-known/openid-configuration").json()
+@dataclass
+class Flow:
+    client: OAuth2Session
+    meta: dict
+    claims: Any
+    token: dict
+    keys: Any
+
+
+def code_flow(issuer):
+    """Authlib's code flow with PKCE against `issuer` (the root or a tenant),
+    the id_token checked as a strict client checks it (OIDC Core 3.1.3.7), then
+    userinfo."""
+    meta = requests.get(issuer + "/.well-known/openid-configuration").json()
+    assert meta["issuer"] == issuer, "OIDC Discovery 4.3: the document names the issuer it was fetched from"
+    for endpoint in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"):
+        assert meta[endpoint].startswith(issuer + "/"), (endpoint, meta[endpoint])
     client = OAuth2Session("webapp", "webapp-secret", scope="openid profile email",
                            redirect_uri="http://127.0.0.1:8765/callback", code_challenge_method="S256",
                            token_endpoint_auth_method="client_secret_basic")
-    verifier = secrets.token_urlsafe(48)
-    nonce = secrets.token_urlsafe(16)
+    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     uri, state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
     location = browser_login_and_consent(uri)
     assert parse_qs(urlparse(location).query)["state"] == [state]
-
     token = client.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier)
     assert token["token_type"] == "Bearer"
 
-    # The id_token as a strict client checks it (OIDC Core 3.1.3.7).
     keys = JsonWebKey.import_key_set(requests.get(meta["jwks_uri"]).json())
     claims = jwt.decode(token["id_token"], keys, claims_cls=CodeIDToken,
-                        claims_options={"iss": {"essential": True, "value": meta["issuer"]}},
+                        claims_options={"iss": {"essential": True, "value": issuer}},
                         claims_params={"nonce": nonce, "client_id": "webapp", "access_token": token["access_token"]})
     claims.validate(leeway=5)
-    assert claims["name"] == "Christophe VG" and claims["email"] == "xtof@example.org"
-
     info = client.get(meta["userinfo_endpoint"]).json()
     assert info["sub"] == claims["sub"] and info["preferred_username"] == "xtof"
+    return Flow(client, meta, claims, token, keys)
+
+
+def test_authlib_code_flow_with_pkce(server):
+    flow = code_flow(server)
+    client, meta, token = flow.client, flow.meta, flow.token
+    assert flow.claims["name"] == "Christophe VG" and flow.claims["email"] == "xtof@example.org"
 
     refreshed = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
     assert refreshed["access_token"] != token["access_token"]

@@ -21,15 +21,12 @@ static inline oatk_toolkit *go_oatk_new(char **msg) {
   *msg = t ? NULL : strdup(oatk_last_error());
   return t;
 }
-static inline oatk_status go_oatk_with_private(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_private(t, a)); }
-static inline oatk_status go_oatk_with_private_pem(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_private_pem(t, a)); }
-static inline oatk_status go_oatk_with_public(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_public(t, a)); }
-static inline oatk_status go_oatk_with_public_pem(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_public_pem(t, a)); }
-static inline oatk_status go_oatk_with_jwks(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_jwks(t, a)); }
-static inline oatk_status go_oatk_with_client_id(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_client_id(t, a)); }
-static inline oatk_status go_oatk_with_issuer(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_issuer(t, a)); }
-static inline oatk_status go_oatk_with_algorithm(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_with_algorithm(t, a)); }
-static inline oatk_status go_oatk_using_provider(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_using_provider(t, a)); }
+// The setters that take one string (oatk_with_private, oatk_with_jwks,
+// oatk_using_provider, ...) share a signature: Go passes which one.
+typedef oatk_status (*go_oatk_setter)(oatk_toolkit *, const char *);
+static inline oatk_status go_oatk_set(go_oatk_setter set, oatk_toolkit *t, const char *a, char **msg) {
+  GO_OATK(set(t, a));
+}
 static inline oatk_status go_oatk_claims(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_claims(t, a)); }
 static inline oatk_status go_oatk_with_leeway(oatk_toolkit *t, uint64_t s, char **msg) { GO_OATK(oatk_with_leeway(t, s)); }
 static inline oatk_status go_oatk_with_now(oatk_toolkit *t, int64_t s, char **msg) { GO_OATK(oatk_with_now(t, s)); }

@@ -88,9 +88,8 @@ func parseClaims(text string) (Claims, error) {
 	return claims, nil
 }
 
-type setter func(*C.oatk_toolkit, *C.char, **C.char) C.oatk_status
-
-func (t *Toolkit) set(f setter, name, value string) error {
+// set calls one of liboatk's one-string setters (C.go_oatk_setter) with value.
+func (t *Toolkit) set(f C.go_oatk_setter, name, value string) error {
 	arg, err := cstring(name, value)
 	if err != nil {
 		return err
@@ -99,58 +98,54 @@ func (t *Toolkit) set(f setter, name, value string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var msg *C.char
-	return errorFrom(f(t.ptr, arg, &msg), msg)
+	return errorFrom(C.go_oatk_set(f, t.ptr, arg, &msg), msg)
 }
 
 // WithPrivate signs with the private key in this PEM file; its public half is
 // published and trusted too.
 func (t *Toolkit) WithPrivate(path string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_with_private(p, a, m) }, "path", path)
+	return t.set(C.go_oatk_setter(C.oatk_with_private), "path", path)
 }
 
 // WithPrivatePEM is WithPrivate with the PEM text itself.
 func (t *Toolkit) WithPrivatePEM(pem string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status {
-		return C.go_oatk_with_private_pem(p, a, m)
-	}, "pem", pem)
+	return t.set(C.go_oatk_setter(C.oatk_with_private_pem), "pem", pem)
 }
 
 // WithPublic trusts (and publishes with JWKS) the public key in this PEM file.
 func (t *Toolkit) WithPublic(path string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_with_public(p, a, m) }, "path", path)
+	return t.set(C.go_oatk_setter(C.oatk_with_public), "path", path)
 }
 
 // WithPublicPEM is WithPublic with the PEM text itself.
 func (t *Toolkit) WithPublicPEM(pem string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status {
-		return C.go_oatk_with_public_pem(p, a, m)
-	}, "pem", pem)
+	return t.set(C.go_oatk_setter(C.oatk_with_public_pem), "pem", pem)
 }
 
 // WithJWKS publishes and trusts a JWKS: a file path, or the JSON text itself.
 func (t *Toolkit) WithJWKS(pathOrJSON string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_with_jwks(p, a, m) }, "path_or_json", pathOrJSON)
+	return t.set(C.go_oatk_setter(C.oatk_with_jwks), "path_or_json", pathOrJSON)
 }
 
 // WithClientID makes validation require this client in `aud`.
 func (t *Toolkit) WithClientID(clientID string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_with_client_id(p, a, m) }, "client_id", clientID)
+	return t.set(C.go_oatk_setter(C.oatk_with_client_id), "client_id", clientID)
 }
 
 // WithIssuer makes validation require exactly this `iss`.
 func (t *Toolkit) WithIssuer(issuer string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_with_issuer(p, a, m) }, "issuer", issuer)
+	return t.set(C.go_oatk_setter(C.oatk_with_issuer), "issuer", issuer)
 }
 
 // WithAlgorithm signs with this algorithm (e.g. "PS256") instead of the key's default.
 func (t *Toolkit) WithAlgorithm(alg string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_with_algorithm(p, a, m) }, "alg", alg)
+	return t.set(C.go_oatk_setter(C.oatk_with_algorithm), "alg", alg)
 }
 
 // UsingProvider trusts the keys of an OpenID provider (its issuer URL, a
 // .well-known URL or a JWKS URL). It fetches them now.
 func (t *Toolkit) UsingProvider(url string) error {
-	return t.set(func(p *C.oatk_toolkit, a *C.char, m **C.char) C.oatk_status { return C.go_oatk_using_provider(p, a, m) }, "url", url)
+	return t.set(C.go_oatk_setter(C.oatk_using_provider), "url", url)
 }
 
 // WithLeeway tolerates this much clock skew on exp and nbf (whole seconds). Default 0.

@@ -67,13 +67,18 @@ row "JWKS" "$oatk_jwks" "$mock_jwks" ">= 10x"
 row "discovery" "$oatk_disc" "$mock_disc" ">= 10x"
 row "client_credentials token" "$oatk_token" "$mock_token" ">= 2x"
 
-sign=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $4}' | tr -d s)
+one=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/')
+sign=$(awk '{print $4}' <<<"$one" | tr -d s) sign_rate=$(awk '{print $6}' <<<"$one")
+# The server signs on both cores at once, and a signature costs more CPU then
+# (shared caches, the host's other load): one openssl process's signatures/s
+# x 2 ÷ two processes' at once is the least the ratio can be here.
+sign_rate2=$(openssl speed -seconds 2 -multi 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
 mint_ns=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean"]["point_estimate"])' \
   "$CARGO_TARGET_DIR/criterion/mint/RS256/new/estimates.json" 2>/dev/null || echo "")
 RESULTS=${RESULTS:-$PWD/../build/bench/results}
 mkdir -p "$RESULTS"
 python3 - "$t0" "$t1" "$tokens" "$sign" "$mint_ns" "$oatk_token" "$mock_token" "$oatk_jwks" "$mock_jwks" \
-  "$RESULTS/server.json" <<'PY'
+  "$RESULTS/server.json" "$sign_rate" "$sign_rate2" <<'PY'
 import json, os, sys
 t0, t1, tokens, sign = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]) * 1e6
 mint = float(sys.argv[5]) / 1000 if sys.argv[5] else None
@@ -83,12 +88,18 @@ per_token = (t1 - t0) / tick * 1e6 / tokens
 print(f"\nclient_credentials: the server spent {per_token:.0f} µs of CPU per token ({tokens} tokens); "
       f"one RSA-2048 signature: openssl speed {sign:.0f} µs" + (f", oatk mint {mint:.0f} µs" if mint else ""))
 ratio = per_token / (mint or sign)
+try:
+    floor = 2 * float(sys.argv[11]) / float(sys.argv[12])
+except (IndexError, ValueError, ZeroDivisionError):
+    floor = None
 print(f"CPU per token ÷ {'oatk mint' if mint else 'openssl sign'}: {ratio:.2f}x (target <= 1.15x); "
-      f"÷ openssl sign: {per_token / sign:.2f}x")
+      f"÷ openssl sign: {per_token / sign:.2f}x"
+      + (f"; a signature's CPU with both cores signing ÷ with one: {floor:.2f}x" if floor else ""))
 results = [
     {"id": "server.token_cpu", "what": "Fake server client_credentials: CPU per token ÷ one RSA signature"
      + (" (oatk mint)" if mint else " (openssl sign)"), "value": ratio, "unit": "x", "target": "<= 1.15",
-     "met": ratio <= 1.15, "detail": f"{per_token:.0f} µs per token; openssl sign {sign:.0f} µs"},
+     "met": ratio <= 1.15, "detail": f"{per_token:.0f} µs per token; openssl sign {sign:.0f} µs",
+     "limit": floor, "limitWhy": "openssl sign: 1 process x 2 ÷ 2 at once (signatures/s)"},
     {"id": "server.token_rps", "what": "Fake server client_credentials req/s ÷ oauth2-mock-server",
      "value": oatk_token / mock_token, "unit": "x", "target": ">= 2", "met": oatk_token / mock_token >= 2},
     {"id": "server.jwks_rps", "what": "Fake server JWKS req/s ÷ oauth2-mock-server",

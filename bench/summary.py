@@ -51,6 +51,20 @@ def fmt(value: Any, unit: str) -> str:
     return f"{value:.2f} {unit}"
 
 
+def reachable(row: Dict[str, Any]) -> bool:
+    """Whether the row's limit here (the most, or for a `<=` target the
+    least, any implementation could measure on this machine in this run)
+    satisfies its target at all."""
+    limit, target = row.get("limit"), str(row.get("target", "")).split()
+    if not isinstance(limit, (int, float)) or len(target) != 2:
+        return True
+    try:
+        bound = float(target[1])
+    except ValueError:
+        return True
+    return {">=": limit >= bound, ">": limit > bound, "<=": limit <= bound, "<": limit < bound}.get(target[0], True)
+
+
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     markdown = "--markdown" in sys.argv
@@ -65,27 +79,38 @@ def main() -> int:
         for row in data.get("results", []):
             found[row["id"]] = row
             when[row["id"]] = path.stat().st_mtime
-    table = [["what", "measured", "target", ""]]
+    table = [["what", "measured", "target", "limit here", ""]]
+    limits: List[str] = []
     for key, what, how in ROWS:
         row = found.get(key)
         if row is None:
-            table.append([what, "not run", "", f"({how})"])
+            table.append([what, "not run", "", "", f"({how})"])
             continue
         met = row.get("met")
         verdict = "met" if met is True else "MISSED" if met is False else ""
-        table.append([row.get("what", what), fmt(row.get("value"), row.get("unit", "")), row.get("target", ""), verdict])
+        if met is False and not reachable(row):
+            verdict = "MISSED: out of reach here"
+        limit = fmt(row.get("limit"), row.get("unit", ""))
+        if limit:
+            limits.append(f"{row.get('what', what)}: {row.get('limitWhy', '')}")
+        table.append([row.get("what", what), fmt(row.get("value"), row.get("unit", "")), row.get("target", ""),
+                      limit, verdict])
     if markdown:
-        print("| what | measured | target | |")
-        print("|---|---:|---|---|")
+        print("| what | measured | target | limit here | |")
+        print("|---|---:|---|---:|---|")
         for r in table[1:]:
             print("| " + " | ".join(r) + " |")
     else:
-        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        widths = [max(len(r[i]) for r in table) for i in range(5)]
         print()
         for i, r in enumerate(table):
-            print("  ".join(c.ljust(w) if j in (0, 2, 3) else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
+            print("  ".join(c.ljust(w) if j in (0, 2, 4) else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
             if i == 0:
                 print("  ".join("-" * w for w in widths))
+    if limits:
+        print("\nlimit here: what no implementation could beat on this machine in the same run, measured beside it")
+        for line in limits:
+            print(f"  {line}")
     if when:
         oldest = time.strftime("%Y-%m-%d %H:%M", time.localtime(min(when.values())))
         newest = time.strftime("%Y-%m-%d %H:%M", time.localtime(max(when.values())))

@@ -46,6 +46,7 @@ CATEGORIES = [
     ("JavaScript: Promise.all, microtasks, GC", r"JS:|RunMicrotasks|Builtins_|Heap::|Scavenge|MinorGC"),
     ("event loop wake-ups (epoll, eventfd, scheduler)", r"uv__io_poll|epoll|uv__async|schedule|finish_task_switch|eventfd"),
 ]
+ALLOCATOR = r"^(_int_malloc|_int_free|malloc|cfree|free|__libc_free|__libc_calloc|realloc|malloc_consolidate|unlink_chunk|__lll_lock_(wait|wake)_private|mi_|_mi_)"
 main = Counter(); n_main = 0; threads = Counter()
 tid, stack = None, []
 def flush():
@@ -56,6 +57,11 @@ def flush():
     if tid != pid:
         return
     n_main += 1
+    # The allocator by the sampled frame itself: malloc is called from every
+    # category, and frees of what a worker allocated take glibc's arena locks.
+    if stack and re.search(ALLOCATOR, stack[0]):
+        main["allocation: malloc/free (the sampled frame)"] += 1
+        return
     text = " ".join(stack)
     for label, rx in CATEGORIES:
         if re.search(rx, text):

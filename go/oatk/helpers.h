@@ -27,7 +27,6 @@ typedef oatk_status (*go_oatk_setter)(oatk_toolkit *, const char *);
 static inline oatk_status go_oatk_set(go_oatk_setter set, oatk_toolkit *t, const char *a, char **msg) {
   GO_OATK(set(t, a));
 }
-static inline oatk_status go_oatk_claims(oatk_toolkit *t, const char *a, char **msg) { GO_OATK(oatk_claims(t, a)); }
 static inline oatk_status go_oatk_with_leeway(oatk_toolkit *t, uint64_t s, char **msg) { GO_OATK(oatk_with_leeway(t, s)); }
 static inline oatk_status go_oatk_with_now(oatk_toolkit *t, int64_t s, char **msg) { GO_OATK(oatk_with_now(t, s)); }
 static inline oatk_status go_oatk_with_require_exp(oatk_toolkit *t, bool r, char **msg) { GO_OATK(oatk_with_require_exp(t, r)); }

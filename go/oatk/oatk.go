@@ -69,15 +69,24 @@ func takeString(p *C.char) string {
 }
 
 // jsonArg converts claims to JSON text for C; nil means {}.
-func jsonArg(name string, claims Claims) (*C.char, error) {
+// jsonText is claims as the JSON object liboatk takes (nil is {}).
+func jsonText(name string, claims Claims) (string, error) {
 	if claims == nil {
 		claims = Claims{}
 	}
 	text, err := json.Marshal(claims)
 	if err != nil {
-		return nil, invalidArgument(name + ": " + err.Error())
+		return "", invalidArgument(name + ": " + err.Error())
 	}
-	return cstring(name, string(text))
+	return string(text), nil
+}
+
+func jsonArg(name string, claims Claims) (*C.char, error) {
+	text, err := jsonText(name, claims)
+	if err != nil {
+		return nil, err
+	}
+	return cstring(name, text)
 }
 
 func parseClaims(text string) (Claims, error) {
@@ -212,15 +221,11 @@ func (t *Toolkit) AcceptAnyIssuer() error {
 
 // SetClaims sets the claims Token mints.
 func (t *Toolkit) SetClaims(claims Claims) error {
-	arg, err := jsonArg("claims", claims)
+	text, err := jsonText("claims", claims)
 	if err != nil {
 		return err
 	}
-	defer free(arg)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var msg *C.char
-	return errorFrom(C.go_oatk_claims(t.ptr, arg, &msg), msg)
+	return t.set(C.go_oatk_setter(C.oatk_claims), "claims", text)
 }
 
 // Token mints a token for the claims given to SetClaims. It returns "" and no

@@ -16,7 +16,10 @@ pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 /// A split, decoded compact JWS; the signature is not checked yet.
 #[derive(Debug)]
 pub struct Jws<'a> {
-    pub header: Claims,
+    /// The members of the JOSE header that validation reads.
+    pub jose: JoseHeader,
+    /// The header's JSON text (valid, an object); [`Jws::header`] reads all of it.
+    header_json: Vec<u8>,
     pub payload: Vec<u8>,
     /// `BASE64URL(header) '.' BASE64URL(payload)`, what the signature covers.
     pub signing_input: &'a str,
@@ -33,19 +36,48 @@ pub(crate) fn member<'a>(object: &'a Claims, name: &str) -> Option<&'a Value> {
     object.iter().find_map(|(k, v)| (k == name).then_some(v))
 }
 
+/// The JOSE header members validation reads (RFC 7515 4.1.1 `alg`, 4.1.4
+/// `kid`, 4.1.11 `crit`), each as the last occurrence of its name, as in a
+/// map of the whole header. The header is read before the signature is
+/// checked, and on every validation: the other members are parsed (the
+/// header must still be valid JSON) but not kept.
+#[derive(Debug, Default, PartialEq)]
+pub struct JoseHeader {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    pub crit: Option<Value>,
+}
+
+impl JoseHeader {
+    fn of(header: &Claims) -> JoseHeader {
+        JoseHeader {
+            alg: member(header, "alg").cloned(),
+            kid: member(header, "kid").cloned(),
+            crit: member(header, "crit").cloned(),
+        }
+    }
+}
+
 impl Jws<'_> {
     pub fn alg(&self) -> Result<&str> {
-        member(&self.header, "alg")
+        self.jose
+            .alg
+            .as_ref()
             .and_then(Value::as_str)
             .ok_or_else(|| Error::malformed("token header has no \"alg\""))
     }
 
     pub fn kid(&self) -> Result<Option<&str>> {
-        match member(&self.header, "kid") {
+        match &self.jose.kid {
             None => Ok(None),
             Some(Value::String(kid)) => Ok(Some(kid)),
             Some(_) => Err(Error::malformed("token header \"kid\" is not a string")),
         }
+    }
+
+    /// Every member of the JOSE header, for display.
+    pub fn header(&self) -> Result<Claims> {
+        json_object(&self.header_json, "header")
     }
 
     /// The claims set; a JWT payload must be a JSON object (RFC 7519 7.2 step 10).
@@ -93,20 +125,19 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
             "a JWT has 3 dot-separated parts, this token has {count}"
         )));
     };
-    let header_bytes = decode_part(header, "header")?;
+    let jws = decoded(token, header, payload, Vec::new())?;
     Ok(Jws {
-        header: json_object(&header_bytes, "header")?,
-        payload: decode_part(payload, "payload")?,
-        signing_input: &token[..header.len() + 1 + payload.len()],
         signature: decode_part(signature, "signature")?,
+        ..jws
     })
 }
 
 /// The rest of [`parse`] once the signature is decoded: header, then payload.
 fn decoded<'a>(token: &'a str, header: &str, payload: &str, signature: Vec<u8>) -> Result<Jws<'a>> {
-    let header_bytes = decode_part(header, "header")?;
+    let header_json = decode_part(header, "header")?;
     Ok(Jws {
-        header: json_object(&header_bytes, "header")?,
+        jose: jose_header(&header_json)?,
+        header_json,
         payload: decode_part(payload, "payload")?,
         signing_input: &token[..header.len() + 1 + payload.len()],
         signature,
@@ -115,6 +146,139 @@ fn decoded<'a>(token: &'a str, header: &str, payload: &str, signature: Vec<u8>) 
 
 fn decode_part(part: &str, what: &str) -> Result<Vec<u8>> {
     b64::decode(part).map_err(|_| Error::malformed(format!("token {what} is not base64url")))
+}
+
+/// The [`JoseHeader`] of a header's JSON text. The fast path reads the three
+/// members and skips the rest; whatever it declines is read whole by
+/// [`json_object`], which then decides, so results and messages are the same.
+fn jose_header(bytes: &[u8]) -> Result<JoseHeader> {
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    if let Ok(jose) = de.deserialize_map(JoseVisitor) {
+        if de.end().is_ok() {
+            return Ok(jose);
+        }
+    }
+    json_object(bytes, "header").map(|header| JoseHeader::of(&header))
+}
+
+/// Reads a header object into a [`JoseHeader`]; declines what
+/// [`ObjectVisitor`] declines.
+struct JoseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JoseVisitor {
+    type Value = JoseHeader;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<JoseHeader, A::Error> {
+        let mut jose = JoseHeader::default();
+        let mut first = true;
+        while let Some(Name(name)) = access.next_key()? {
+            if std::mem::take(&mut first) && name == RAW_VALUE_TOKEN {
+                return Err(serde::de::Error::custom("raw value"));
+            }
+            let slot = match &*name {
+                "alg" => &mut jose.alg,
+                "kid" => &mut jose.kid,
+                "crit" => &mut jose.crit,
+                _ => {
+                    access.next_value::<Skip>()?;
+                    continue;
+                }
+            };
+            *slot = Some(access.next_value()?);
+        }
+        Ok(jose)
+    }
+}
+
+/// A member name, borrowed from the JSON text unless it has escapes
+/// (`"\u0061lg"` is `alg`). serde's own `Cow<str>` always copies.
+struct Name<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> serde::de::Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> std::result::Result<Name<'de>, E> {
+                Ok(Name(name.into()))
+            }
+            fn visit_str<E>(self, name: &str) -> std::result::Result<Name<'de>, E> {
+                Ok(Name(name.to_owned().into()))
+            }
+        }
+        de.deserialize_str(NameVisitor)
+    }
+}
+
+/// A JSON value read and dropped, as strictly as reading it into a `Value`
+/// (numbers in range, string escapes well formed, which serde's
+/// `IgnoredAny` does not check), and declining a nested object that
+/// `Value` would read as a raw value.
+struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        de.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<Skip, A::Error> {
+        while access.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<Skip, A::Error> {
+        let mut first = true;
+        while let Some(Name(name)) = access.next_key()? {
+            if std::mem::take(&mut first) && name == RAW_VALUE_TOKEN {
+                return Err(serde::de::Error::custom("raw value"));
+            }
+            access.next_value::<Skip>()?;
+        }
+        Ok(Skip)
+    }
 }
 
 /// A JSON object as [`Claims`]. The fast path reads it straight into a map
@@ -210,7 +374,7 @@ pub fn decode(token: &str) -> Result<Claims> {
 
 /// The JOSE header, without verifying anything.
 pub fn header(token: &str) -> Result<Claims> {
-    Ok(parse(clean(token))?.header)
+    parse(clean(token))?.header()
 }
 
 #[cfg(test)]
@@ -257,6 +421,60 @@ mod tests {
             ),
         ] {
             let err = json_object(json.as_bytes(), "payload").unwrap_err();
+            assert_eq!(
+                (err.kind(), err.message()),
+                (ErrorKind::Malformed, message),
+                "{json}"
+            );
+        }
+    }
+
+    /// The header's fast path keeps what a map of the whole header holds
+    /// under `alg`, `kid` and `crit`, and declines (so the same messages
+    /// follow) whatever the map path refuses.
+    #[test]
+    fn jose_header_reads_as_the_whole_header_would() {
+        for json in [
+            r#"{}"#,
+            r#"{"alg":"RS256","kid":"k1","typ":"JWT"}"#,
+            r#"{"alg":"none","alg":"RS256","kid":7,"x":{"alg":"HS256"},"crit":["b64"]}"#,
+            r#"{"\u0061lg":"PS256","k\u0069d":"\u00e9","y":[1,{"kid":"z"}],"crit":[]}"#,
+            r#" {"alg": null, "kid": ["a"], "crit": "b64", "big": 18446744073709551616} "#,
+            r#"{"typ":"JWT","$serde_json::private::RawValue":"2","alg":"ES256"}"#,
+            r#"{"alg":"RS256","x":{"$serde_json::private::RawValue":"{\"kid\":1}"}}"#,
+        ] {
+            let whole = json_object(json.as_bytes(), "header").unwrap();
+            assert_eq!(
+                jose_header(json.as_bytes()).unwrap(),
+                JoseHeader::of(&whole),
+                "{json}"
+            );
+        }
+        for (json, message) in [
+            ("[1]", "token header is not a JSON object"),
+            ("{} x", "token header is not valid JSON"),
+            (
+                r#"{"alg":"RS256","x":1e400}"#,
+                "token header is not valid JSON",
+            ),
+            (
+                r#"{"alg":"RS256","x":"\ud800"}"#,
+                "token header is not valid JSON",
+            ),
+            (
+                r#"{"alg":"RS256","x":[1,}"#,
+                "token header is not valid JSON",
+            ),
+            (
+                r#"{"alg":"RS256","x":[{"$serde_json::private::RawValue":"[1"}]}"#,
+                "token header is not valid JSON",
+            ),
+            (
+                r#"{"$serde_json::private::RawValue":"[1]"}"#,
+                "token header is not a JSON object",
+            ),
+        ] {
+            let err = jose_header(json.as_bytes()).unwrap_err();
             assert_eq!(
                 (err.kind(), err.message()),
                 (ErrorKind::Malformed, message),

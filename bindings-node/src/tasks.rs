@@ -850,7 +850,7 @@ struct Settler {
     /// node may free the threadsafe function, and nothing calls it again.
     gate: RwLock<bool>,
     tsfn: AtomicPtr<sys::napi_threadsafe_function__>,
-    /// Jobs submitted and not yet finished (workers decrement).
+    /// Jobs submitted and not yet finished (workers decrement, under `state`).
     running: AtomicUsize,
     /// Promises not yet settled; the threadsafe function keeps the event loop
     /// alive only while there are some. Touched on the JavaScript thread only.
@@ -879,9 +879,15 @@ impl Settler {
     /// From a worker: queue the result, and wake the JavaScript thread when
     /// a batch is ready and no wake-up is already on its way.
     fn finish(&self, deferred: Deferred, settle: Settle) {
-        let others_running = self.running.fetch_sub(1, Ordering::AcqRel) > 1;
         let wake = {
             let mut state = lock(&self.state);
+            // Counted under the lock, with the push: of two jobs finishing
+            // together, the one that sees no other running pushes last, so
+            // its wake-up (or one already on its way) settles both. Counted
+            // before the lock, the other could finish and be settled between
+            // the count and the push, and this result would wait for a
+            // wake-up that no later job of this environment brings.
+            let others_running = self.running.fetch_sub(1, Ordering::AcqRel) > 1;
             state.done.push((deferred, settle));
             let backlog = pool().queued.load(Ordering::Relaxed) > 0;
             let ready = !others_running || !backlog || state.done.len() >= SETTLE_BATCH;

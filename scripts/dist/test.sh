@@ -6,7 +6,8 @@
 #   2. Python: the wheel in a fresh venv; the seed's session (CLI, REPL,
 #      examples/create-and-validate.py, gunicorn + Flask hit over HTTP)
 #   3. Node: the two npm tarballs in a fresh project; Express over HTTP,
-#      npx oatk version, require('oatk/browser')
+#      validateAsync from four threads at once, npx oatk version,
+#      require('oatk/browser')
 #   4. C: the liboatk tarball in a scratch prefix; examples/c built with
 #      pkg-config only, and run
 #   5. Go: a program importing github.com/oatk/oatk/go against that prefix
@@ -75,11 +76,12 @@ VERSIONS[python]=$("$WORK/venv/bin/python" -c "import oatk; print(oatk.__version
 
 step "Node: npm install the two tarballs into a fresh project"
 mkdir -p "$WORK/node"
-cp tests/dist/express-app.js "$WORK/node/"
+cp tests/dist/express-app.js tests/dist/threads.js "$WORK/node/"
 (cd "$WORK/node" && npm init -y >/dev/null &&
 	npm install --no-audit --no-fund --loglevel=error "$NPM_MAIN" "$NPM_NATIVE" express@5 &&
 	[ ! -e node_modules/oatk/scripts ] || fail "the oatk npm package ships its build scripts" &&
 	node express-app.js &&
+	node threads.js &&
 	node -e "const o = require('oatk/browser'); if (typeof o.login !== 'function') throw new Error('oatk/browser has no login()')" &&
 	echo "require('oatk/browser') gives the browser client")
 VERSIONS[node]=$(cd "$WORK/node" && npx --no-install oatk version)

@@ -69,7 +69,7 @@ def flush():
             return
     main["other"] += 1
 for line in sys.stdin:
-    if line and not line[0].isspace():
+    if line.strip() and not line.startswith("\t"):  # a sample: its thread id (right-aligned), then the stack, one frame per tab-indented line
         flush(); tid, stack = line.split()[0], []
     elif line.strip():
         parts = line.strip().split(" ", 1)

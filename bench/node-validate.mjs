@@ -8,8 +8,9 @@
 // 2. Scaling: a loop of validate() vs validateAsync() with 64 calls in
 //    flight all the time (64 loops, each awaiting one call after another, as
 //    64 concurrent requests do), and in Promise.all rounds of 64 (which drain
-//    to none in flight at the end of every round); wall time, and where the CPU went: the JavaScript thread's own
-//    time (/proc/self/task/<pid>/schedstat) and the whole process's. On a
+//    to none in flight at the end of every round); wall time, and where the
+//    CPU went: the JavaScript thread's own time
+//    (/proc/self/task/<pid>/schedstat) and the whole process's. On a
 //    shared, loaded machine the wall-clock ratio says how many cores were
 //    free; the CPU figures say what the async path costs.
 // 3. Warm cache: withCache() and the same token again, vs no cache.

@@ -17,7 +17,7 @@ pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Jws<'a> {
     /// The members of the JOSE header that validation reads.
-    pub jose: JoseHeader,
+    jose: JoseHeader,
     /// The header's JSON text (valid, an object); [`Jws::header`] reads all of it.
     header_json: Vec<u8>,
     pub payload: Vec<u8>,
@@ -42,10 +42,10 @@ pub(crate) fn member<'a>(object: &'a Claims, name: &str) -> Option<&'a Value> {
 /// checked, and on every validation: the other members are parsed (the
 /// header must still be valid JSON) but not kept.
 #[derive(Debug, Default, PartialEq)]
-pub struct JoseHeader {
+struct JoseHeader {
     alg: Option<Value>,
     kid: Option<Value>,
-    pub crit: Option<Value>,
+    crit: Option<Value>,
 }
 
 impl JoseHeader {
@@ -73,6 +73,11 @@ impl Jws<'_> {
             Some(Value::String(kid)) => Ok(Some(kid)),
             Some(_) => Err(Error::malformed("token header \"kid\" is not a string")),
         }
+    }
+
+    /// The `crit` member as it stands, when present.
+    pub fn crit(&self) -> Option<&Value> {
+        self.jose.crit.as_ref()
     }
 
     /// Every member of the JOSE header, for display.

@@ -130,7 +130,7 @@ pub fn verify_signature(jws: &Jws<'_>, keys: &JwkSet) -> Result<()> {
         ));
     }
     // RFC 7515 4.1.11: a critical extension we do not understand makes the token invalid.
-    if let Some(crit) = &jws.jose.crit {
+    if let Some(crit) = jws.crit() {
         let names = crit.as_array().map(|a| {
             a.iter()
                 .map(|v| v.as_str().unwrap_or("?"))

@@ -867,8 +867,9 @@ struct SettleState {
 /// While jobs are queued behind the running ones (a backlog), results are
 /// handed to the JavaScript thread in batches of this many: one wake-up of the
 /// event loop settles them all. Without a backlog, or when this environment
-/// has no other job running, each result goes at once, so a promise never
-/// waits for more than the queue ahead of it.
+/// has no other job running, each result goes at once. A result held back
+/// waits at most for this environment's next job to finish, which may be
+/// queued behind other environments' jobs (the queue is shared).
 const SETTLE_BATCH: usize = 16;
 
 impl Settler {
@@ -901,13 +902,17 @@ impl Settler {
         let closed = self.gate.read().unwrap_or_else(PoisonError::into_inner);
         if !*closed {
             // Non-blocking on an unbounded queue: cannot block, fails only while closing.
-            unsafe {
+            let status = unsafe {
                 sys::napi_call_threadsafe_function(
                     self.tsfn.load(Ordering::Acquire),
                     ptr::null_mut(),
                     sys::ThreadsafeFunctionCallMode::nonblocking,
                 )
             };
+            if status != sys::Status::napi_ok {
+                // No wake-up is on its way after all: let the next result try.
+                lock(&self.state).scheduled = false;
+            }
         }
     }
 }

@@ -319,7 +319,7 @@ fn object_fast(bytes: &[u8]) -> Option<Claims> {
 /// map with room for this many entries from the start.
 struct ObjectVisitor(usize);
 
-/// serde_json (with its `raw_value` feature, which the workspace enables)
+/// serde_json (with its `raw_value` feature, which a dependency, axum, enables)
 /// reads an object whose first name is this as a raw value, not a map.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 

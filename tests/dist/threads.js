@@ -8,6 +8,8 @@
 // one worker thread for 3 s hit it in about half the runs, three for 4 s in
 // every run).
 // Exits non-zero, within WATCHDOG_MS, on a promise that never settles.
+// OATK_MODULE loads oatk from elsewhere (a checkout's bindings-node/index.js,
+// with NAPI_RS_NATIVE_LIBRARY_PATH naming the addon to try).
 const assert = require('node:assert/strict')
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads')
 const { OAuthToolkit, generateKey } = require(process.env.OATK_MODULE || 'oatk')

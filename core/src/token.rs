@@ -185,9 +185,7 @@ impl<'de> serde::de::Visitor<'de> for JoseVisitor {
         let mut jose = JoseHeader::default();
         let mut first = true;
         while let Some(Name(name)) = access.next_key()? {
-            if std::mem::take(&mut first) && name == RAW_VALUE_TOKEN {
-                return Err(serde::de::Error::custom("raw value"));
-            }
+            decline_raw_value(std::mem::take(&mut first), &name)?;
             let slot = match &*name {
                 "alg" => &mut jose.alg,
                 "kid" => &mut jose.kid,
@@ -277,9 +275,7 @@ impl<'de> serde::de::Visitor<'de> for SkipVisitor {
     ) -> std::result::Result<Skip, A::Error> {
         let mut first = true;
         while let Some(Name(name)) = access.next_key()? {
-            if std::mem::take(&mut first) && name == RAW_VALUE_TOKEN {
-                return Err(serde::de::Error::custom("raw value"));
-            }
+            decline_raw_value(std::mem::take(&mut first), &name)?;
             access.next_value::<Skip>()?;
         }
         Ok(Skip)
@@ -323,6 +319,15 @@ struct ObjectVisitor(usize);
 /// reads an object whose first name is this as a raw value, not a map.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
+/// Declines an object whose `first` name is [`RAW_VALUE_TOKEN`]: the fast
+/// paths leave such objects to `Value`, which decides what they are.
+fn decline_raw_value<E: serde::de::Error>(first: bool, name: &str) -> std::result::Result<(), E> {
+    if first && name == RAW_VALUE_TOKEN {
+        return Err(E::custom("raw value"));
+    }
+    Ok(())
+}
+
 impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
     type Value = Claims;
 
@@ -336,9 +341,7 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
     ) -> std::result::Result<Claims, A::Error> {
         let mut map = Claims::with_capacity(self.0);
         while let Some(key) = access.next_key::<String>()? {
-            if map.is_empty() && key == RAW_VALUE_TOKEN {
-                return Err(serde::de::Error::custom("raw value"));
-            }
+            decline_raw_value(map.is_empty(), &key)?;
             let value: Value = access.next_value()?;
             map.insert(key, value);
         }

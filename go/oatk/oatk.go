@@ -68,7 +68,6 @@ func takeString(p *C.char) string {
 	return C.GoString(p)
 }
 
-// jsonArg converts claims to JSON text for C; nil means {}.
 // jsonText is claims as the JSON object liboatk takes (nil is {}).
 func jsonText(name string, claims Claims) (string, error) {
 	if claims == nil {
@@ -81,6 +80,7 @@ func jsonText(name string, claims Claims) (string, error) {
 	return string(text), nil
 }
 
+// jsonArg is jsonText as a C string, for the caller to free.
 func jsonArg(name string, claims Claims) (*C.char, error) {
 	text, err := jsonText(name, claims)
 	if err != nil {

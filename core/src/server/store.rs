@@ -41,6 +41,9 @@ pub const MAX_USERS: usize = 10_000;
 pub const MAX_CLIENTS: usize = super::MAX_CLIENTS;
 /// The most sign-in sessions kept; past it, the oldest ends.
 pub const MAX_SESSIONS: usize = 10_000;
+/// The statement cache's size: above the number of distinct statements this file
+/// prepares (32 today), so none is evicted and parsed again.
+const STATEMENTS: usize = 48;
 /// How long a used or expired authorization code is remembered, so that a
 /// replay can still revoke what it gave (RFC 6749 4.1.2).
 const USED_CODE_MEMORY: i64 = 600;
@@ -113,6 +116,11 @@ impl Store {
         };
         db.execute_batch(SCHEMA).map_err(db_error)?;
         migrate(&db).map_err(db_error)?;
+        // Every statement below is prepared once and kept (`prepare_cached`):
+        // SQLite's parser and planner cost more than running these one-row
+        // statements, and a token request runs one or two of them. Room for
+        // all of them, so none is evicted and parsed again.
+        db.set_prepared_statement_cache_capacity(STATEMENTS);
         if let Some(path) = path {
             // The schema's writes made the WAL and shared-memory files.
             for suffix in ["", "-wal", "-shm"] {
@@ -134,11 +142,11 @@ impl Store {
     pub fn upsert_user(&self, user: &User) -> Result<()> {
         let claims = Value::Object(user.claims.clone()).to_string();
         self.with_room("users", MAX_USERS, &user.username, |db| {
-            db.execute(
+            db.prepare_cached(
                 "INSERT INTO users (username, claims) VALUES (?1, ?2)
                  ON CONFLICT(username) DO UPDATE SET claims = excluded.claims",
-                params![user.username, claims],
-            )
+            )?
+            .execute(params![user.username, claims])
         })?;
         Ok(())
     }
@@ -146,10 +154,8 @@ impl Store {
     /// Create the user if new; keep their claims if they exist.
     pub fn ensure_user(&self, username: &str) -> Result<User> {
         self.with_room("users", MAX_USERS, username, |db| {
-            db.execute(
-                "INSERT OR IGNORE INTO users (username) VALUES (?1)",
-                params![username],
-            )
+            db.prepare_cached("INSERT OR IGNORE INTO users (username) VALUES (?1)")?
+                .execute(params![username])
         })?;
         self.user(username)?
             .ok_or_else(|| Error::server("user vanished"))
@@ -195,12 +201,9 @@ impl Store {
 
     pub fn user(&self, username: &str) -> Result<Option<User>> {
         let claims: Option<String> = self.with(|db| {
-            db.query_row(
-                "SELECT claims FROM users WHERE username = ?1",
-                params![username],
-                |r| r.get(0),
-            )
-            .optional()
+            db.prepare_cached("SELECT claims FROM users WHERE username = ?1")?
+                .query_row(params![username], |r| r.get(0))
+                .optional()
         })?;
         Ok(claims.map(|c| User {
             username: username.to_string(),
@@ -210,7 +213,8 @@ impl Store {
 
     pub fn users(&self) -> Result<Vec<User>> {
         self.with(|db| {
-            let mut stmt = db.prepare("SELECT username, claims FROM users ORDER BY username")?;
+            let mut stmt =
+                db.prepare_cached("SELECT username, claims FROM users ORDER BY username")?;
             let rows = stmt.query_map([], |r| {
                 Ok(User {
                     username: r.get(0)?,
@@ -222,8 +226,11 @@ impl Store {
     }
 
     pub fn delete_user(&self, username: &str) -> Result<bool> {
-        self.with(|db| db.execute("DELETE FROM users WHERE username = ?1", params![username]))
-            .map(|n| n > 0)
+        self.with(|db| {
+            db.prepare_cached("DELETE FROM users WHERE username = ?1")?
+                .execute(params![username])
+        })
+        .map(|n| n > 0)
     }
 
     // Clients
@@ -233,30 +240,27 @@ impl Store {
         client.normalize();
         let data = serde_json::to_string(&client).map_err(|e| Error::server(e.to_string()))?;
         self.with_room("clients", MAX_CLIENTS, &client.client_id, |db| {
-            db.execute(
+            db.prepare_cached(
                 "INSERT INTO clients (client_id, data) VALUES (?1, ?2)
                  ON CONFLICT(client_id) DO UPDATE SET data = excluded.data",
-                params![client.client_id, data],
-            )
+            )?
+            .execute(params![client.client_id, data])
         })?;
         Ok(())
     }
 
     pub fn client(&self, client_id: &str) -> Result<Option<Client>> {
         let data: Option<String> = self.with(|db| {
-            db.query_row(
-                "SELECT data FROM clients WHERE client_id = ?1",
-                params![client_id],
-                |r| r.get(0),
-            )
-            .optional()
+            db.prepare_cached("SELECT data FROM clients WHERE client_id = ?1")?
+                .query_row(params![client_id], |r| r.get(0))
+                .optional()
         })?;
         Ok(data.and_then(|d| parse_client(&d)))
     }
 
     pub fn clients(&self) -> Result<Vec<Client>> {
         let rows: Vec<String> = self.with(|db| {
-            let mut stmt = db.prepare("SELECT data FROM clients ORDER BY client_id")?;
+            let mut stmt = db.prepare_cached("SELECT data FROM clients ORDER BY client_id")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect()
         })?;
@@ -265,10 +269,8 @@ impl Store {
 
     pub fn delete_client(&self, client_id: &str) -> Result<bool> {
         self.with(|db| {
-            db.execute(
-                "DELETE FROM clients WHERE client_id = ?1",
-                params![client_id],
-            )
+            db.prepare_cached("DELETE FROM clients WHERE client_id = ?1")?
+                .execute(params![client_id])
         })
         .map(|n| n > 0)
     }
@@ -278,17 +280,13 @@ impl Store {
     /// A new sign-in; at [`MAX_SESSIONS`], the oldest ones end to make room.
     pub fn create_session(&self, id: &str, username: &str, auth_time: i64) -> Result<()> {
         self.with(|db| {
-            let count: i64 = db.query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))?;
+            let count: i64 = db.prepare_cached("SELECT COUNT(*) FROM sessions")?.query_row([], |r| r.get(0))?;
             let excess = count + 1 - MAX_SESSIONS as i64;
             if excess > 0 {
-                db.execute(
-                    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY auth_time LIMIT ?1)",
-                    params![excess],
+                db.prepare_cached("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY auth_time LIMIT ?1)")?.execute(params![excess],
                 )?;
             }
-            db.execute(
-                "INSERT INTO sessions (id, username, auth_time) VALUES (?1, ?2, ?3)",
-                params![id, username, auth_time],
+            db.prepare_cached("INSERT INTO sessions (id, username, auth_time) VALUES (?1, ?2, ?3)")?.execute(params![id, username, auth_time],
             )
         })?;
         Ok(())
@@ -298,27 +296,29 @@ impl Store {
     /// older one has expired.
     pub fn session(&self, id: &str, since: i64) -> Result<Option<(String, i64)>> {
         self.with(|db| {
-            db.query_row(
+            db.prepare_cached(
                 "SELECT username, auth_time FROM sessions WHERE id = ?1 AND auth_time > ?2",
-                params![id, since],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row(params![id, since], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
         })
     }
 
     pub fn delete_session(&self, id: &str) -> Result<()> {
-        self.with(|db| db.execute("DELETE FROM sessions WHERE id = ?1", params![id]))?;
+        self.with(|db| {
+            db.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+                .execute(params![id])
+        })?;
         Ok(())
     }
 
     pub fn grant_consent(&self, username: &str, client_id: &str, scope: &str) -> Result<()> {
         self.with(|db| {
-            db.execute(
+            db.prepare_cached(
                 "INSERT INTO consents (username, client_id, scope) VALUES (?1, ?2, ?3)
                  ON CONFLICT(username, client_id) DO UPDATE SET scope = excluded.scope",
-                params![username, client_id, scope],
-            )
+            )?
+            .execute(params![username, client_id, scope])
         })?;
         Ok(())
     }
@@ -326,12 +326,9 @@ impl Store {
     /// Whether the user already consented to every scope in `scope`.
     pub fn has_consent(&self, username: &str, client_id: &str, scope: &str) -> Result<bool> {
         let granted: Option<String> = self.with(|db| {
-            db.query_row(
-                "SELECT scope FROM consents WHERE username = ?1 AND client_id = ?2",
-                params![username, client_id],
-                |r| r.get(0),
-            )
-            .optional()
+            db.prepare_cached("SELECT scope FROM consents WHERE username = ?1 AND client_id = ?2")?
+                .query_row(params![username, client_id], |r| r.get(0))
+                .optional()
         })?;
         Ok(granted.is_some_and(|g| scope.split(' ').all(|s| g.split(' ').any(|x| x == s))))
     }
@@ -340,11 +337,9 @@ impl Store {
 
     pub fn insert_code(&self, code: &str, c: &Code) -> Result<()> {
         self.with(|db| {
-            db.execute(
-                "INSERT INTO codes (code, client_id, redirect_uri, username, scope, nonce, code_challenge,
+            db.prepare_cached("INSERT INTO codes (code, client_id, redirect_uri, username, scope, nonce, code_challenge,
                    code_challenge_method, auth_time, expires_at, redirect_uri_given, tenant)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![
                     code,
                     c.client_id,
                     c.redirect_uri,
@@ -393,7 +388,7 @@ impl Store {
                 return Ok(Redeemed::Fresh(Box::new(code)));
             }
             let exists: Option<i64> =
-                db.query_row("SELECT 1 FROM codes WHERE code = ?1", params![code], |r| r.get(0)).optional()?;
+                db.prepare_cached("SELECT 1 FROM codes WHERE code = ?1")?.query_row(params![code], |r| r.get(0)).optional()?;
             Ok(if exists.is_some() { Redeemed::AlreadyUsed } else { Redeemed::Unknown })
         })
     }
@@ -402,10 +397,8 @@ impl Store {
 
     pub fn insert_refresh_token(&self, token: &str, t: &RefreshToken) -> Result<()> {
         self.with(|db| {
-            db.execute(
-                "INSERT INTO refresh_tokens (token, client_id, username, scope, auth_time, expires_at, tenant)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![token, t.client_id, t.username, t.scope, t.auth_time, t.expires_at, t.tenant],
+            db.prepare_cached("INSERT INTO refresh_tokens (token, client_id, username, scope, auth_time, expires_at, tenant)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![token, t.client_id, t.username, t.scope, t.auth_time, t.expires_at, t.tenant],
             )
         })?;
         Ok(())
@@ -413,9 +406,7 @@ impl Store {
 
     pub fn refresh_token(&self, token: &str) -> Result<Option<RefreshToken>> {
         self.with(|db| {
-            db.query_row(
-                "SELECT client_id, username, scope, auth_time, expires_at, revoked, tenant FROM refresh_tokens WHERE token = ?1",
-                params![token],
+            db.prepare_cached("SELECT client_id, username, scope, auth_time, expires_at, revoked, tenant FROM refresh_tokens WHERE token = ?1")?.query_row(params![token],
                 |r| {
                     Ok(RefreshToken {
                         client_id: r.get(0)?,
@@ -436,10 +427,10 @@ impl Store {
     /// uses this so that two concurrent refreshes cannot both succeed).
     pub fn revoke_refresh_token(&self, token: &str) -> Result<bool> {
         self.with(|db| {
-            db.execute(
+            db.prepare_cached(
                 "UPDATE refresh_tokens SET revoked = 1 WHERE token = ?1 AND revoked = 0",
-                params![token],
-            )
+            )?
+            .execute(params![token])
         })
         .map(|n| n > 0)
     }
@@ -456,9 +447,7 @@ impl Store {
         expires_at: i64,
     ) -> Result<()> {
         self.with(|db| {
-            db.execute(
-                "INSERT INTO code_descendants (code, jti, refresh_token, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![code, jti, refresh_token, expires_at],
+            db.prepare_cached("INSERT INTO code_descendants (code, jti, refresh_token, expires_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![code, jti, refresh_token, expires_at],
             )
         })?;
         Ok(())
@@ -467,27 +456,20 @@ impl Store {
     /// The authorization code a refresh token descends from.
     pub fn code_of_refresh_token(&self, token: &str) -> Result<Option<String>> {
         self.with(|db| {
-            db.query_row(
-                "SELECT code FROM code_descendants WHERE refresh_token = ?1",
-                params![token],
-                |r| r.get(0),
-            )
-            .optional()
+            db.prepare_cached("SELECT code FROM code_descendants WHERE refresh_token = ?1")?
+                .query_row(params![token], |r| r.get(0))
+                .optional()
         })
     }
 
     /// Revoke every token that descends from `code`; returns how many.
     pub fn revoke_descendants(&self, code: &str) -> Result<usize> {
         self.with(|db| {
-            let revoked_refresh = db.execute(
-                "UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0 AND token IN
-                   (SELECT refresh_token FROM code_descendants WHERE code = ?1)",
-                params![code],
+            let revoked_refresh = db.prepare_cached("UPDATE refresh_tokens SET revoked = 1 WHERE revoked = 0 AND token IN
+                   (SELECT refresh_token FROM code_descendants WHERE code = ?1)")?.execute(params![code],
             )?;
-            let revoked_access = db.execute(
-                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at)
-                   SELECT jti, expires_at FROM code_descendants WHERE code = ?1 AND jti IS NOT NULL",
-                params![code],
+            let revoked_access = db.prepare_cached("INSERT OR IGNORE INTO revoked_tokens (jti, expires_at)
+                   SELECT jti, expires_at FROM code_descendants WHERE code = ?1 AND jti IS NOT NULL")?.execute(params![code],
             )?;
             Ok(revoked_refresh + revoked_access)
         })
@@ -497,10 +479,10 @@ impl Store {
 
     pub fn revoke_jti(&self, jti: &str, expires_at: i64) -> Result<()> {
         self.with(|db| {
-            db.execute(
+            db.prepare_cached(
                 "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)",
-                params![jti, expires_at],
-            )
+            )?
+            .execute(params![jti, expires_at])
         })?;
         Ok(())
     }
@@ -511,34 +493,26 @@ impl Store {
     pub fn purge(&self, now: i64, session_lifetime: u64) -> Result<usize> {
         let session_cutoff = now.saturating_sub(session_lifetime.min(i64::MAX as u64) as i64);
         self.with(|db| {
-            Ok(db.execute(
-                "DELETE FROM sessions WHERE auth_time <= ?1",
-                params![session_cutoff],
-            )? + db.execute(
-                "DELETE FROM codes WHERE expires_at <= ?1",
-                params![now - USED_CODE_MEMORY],
-            )? + db.execute(
-                "DELETE FROM refresh_tokens WHERE expires_at <= ?1",
-                params![now],
-            )? + db.execute(
-                "DELETE FROM revoked_tokens WHERE expires_at <= ?1",
-                params![now],
-            )? + db.execute(
-                "DELETE FROM code_descendants WHERE expires_at <= ?1",
-                params![now],
-            )?)
+            Ok(db
+                .prepare_cached("DELETE FROM sessions WHERE auth_time <= ?1")?
+                .execute(params![session_cutoff])?
+                + db.prepare_cached("DELETE FROM codes WHERE expires_at <= ?1")?
+                    .execute(params![now - USED_CODE_MEMORY])?
+                + db.prepare_cached("DELETE FROM refresh_tokens WHERE expires_at <= ?1")?
+                    .execute(params![now])?
+                + db.prepare_cached("DELETE FROM revoked_tokens WHERE expires_at <= ?1")?
+                    .execute(params![now])?
+                + db.prepare_cached("DELETE FROM code_descendants WHERE expires_at <= ?1")?
+                    .execute(params![now])?)
         })
     }
 
     pub fn is_revoked(&self, jti: &str) -> Result<bool> {
         self.with(|db| {
-            db.query_row(
-                "SELECT 1 FROM revoked_tokens WHERE jti = ?1",
-                params![jti],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|r| r.is_some())
+            db.prepare_cached("SELECT 1 FROM revoked_tokens WHERE jti = ?1")?
+                .query_row(params![jti], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
         })
     }
 }

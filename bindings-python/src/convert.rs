@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
@@ -38,9 +39,30 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
 pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in map {
-        dict.set_item(PyString::new(py, key), to_py(py, value)?)?;
+        dict.set_item(name(py, key), to_py(py, value)?)?;
     }
     Ok(dict)
+}
+
+/// A member name as a Python str. The names nearly every token carries (the
+/// registered claims of RFC 7519 4.1, and OAuth's and OpenID Connect's
+/// usual ones) are made once per interpreter and shared: no allocation, and
+/// the dict reuses the hash the str keeps instead of hashing it again. A
+/// fixed list, so names from tokens never grow it.
+fn name<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+    macro_rules! shared {
+        ($($known:literal)*) => {
+            match name {
+                $($known => intern!(py, $known).clone(),)*
+                _ => PyString::new(py, name),
+            }
+        };
+    }
+    shared!(
+        "iss" "sub" "aud" "exp" "nbf" "iat" "jti"
+        "scope" "client_id" "azp" "typ" "auth_time" "nonce" "sid" "acr" "amr"
+        "name" "email" "email_verified" "preferred_username" "roles" "groups"
+    )
 }
 
 /// A Python dict of claims (str keys, JSON-compatible values) as a JSON object.

@@ -11,6 +11,7 @@
 #
 #   bash bench/core.sh            (make bench-core)
 #   RESULTS=dir bash bench/core.sh   also writes dir/core.json for bench/summary.py
+source "$(dirname "$0")/usage.sh"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}

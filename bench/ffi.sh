@@ -10,6 +10,7 @@
 # token again, cold vs warm; RESULTS=dir writes dir/ffi.json for bench/summary.py.
 # Each side runs REPS times, alternating, ROUNDS rounds of ITERATIONS calls each;
 # the best round counts, so load from other processes skews neither side.
+source "$(dirname "$0")/usage.sh"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}

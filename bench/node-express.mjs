@@ -18,6 +18,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism, loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
+import { usage } from './usage.mjs'
+
+usage(import.meta.url)
 
 const oatkRequire = createRequire(new URL('../bindings-node/package.json', import.meta.url))
 const { OAuthToolkit } = oatkRequire('oatk')

@@ -8,6 +8,7 @@
 #   bash bench/node-profile.sh [ADDON.node ...]     (default: build/bench/node/oatk.node)
 #   SECONDS_PER_RUN=4 bash bench/node-profile.sh before.node after.node
 # Needs perf (linux-perf). Token and key: build/bench/node (bench/node.sh makes them).
+source "$(dirname "$0")/usage.sh"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${SECONDS_PER_RUN:-4}

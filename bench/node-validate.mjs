@@ -26,6 +26,9 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism, loadavg } from 'node:os'
+import { usage } from './usage.mjs'
+
+usage(import.meta.url)
 
 const here = new URL('.', import.meta.url).pathname
 const oatkRequire = createRequire(new URL('../bindings-node/package.json', import.meta.url))

@@ -10,6 +10,7 @@
 #
 #   bash bench/node.sh
 #   RESULTS=dir bash bench/node.sh      results as JSON for bench/summary.py
+source "$(dirname "$0")/usage.sh"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}

@@ -8,6 +8,7 @@
 # process's user + system time, from /proc, over the requests wrk made),
 # beside the CPU time of one RSA-2048 signature: `openssl speed` sign, and
 # oatk's own mint (bench/core.sh's criterion figure, when it ran first).
+source "$(dirname "$0")/usage.sh"
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/../target}

@@ -66,6 +66,9 @@ def reachable(row: Dict[str, Any]) -> bool:
 
 
 def main() -> int:
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+        return 0
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     markdown = "--markdown" in sys.argv
     root = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "build" / "bench" / "results"

@@ -14,6 +14,7 @@
 #   SKIP_BUILD=1 bash bench/warm.sh    the artifacts of the last run, again
 #   OUT=dir bash bench/warm.sh         the artifacts (and key, token) kept in dir:
 #                                      keep one dir per version to compare them
+source "$(dirname "$0")/usage.sh"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}

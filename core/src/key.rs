@@ -85,6 +85,18 @@ impl Algorithm {
         }
     }
 
+    /// The digest an RSA signature signs (RFC 7518 3.3, 3.5), for checking
+    /// one against a digest computed here; `None` for the other families.
+    pub(crate) fn rsa_digest(self) -> Option<&'static aws_lc_rs::digest::Algorithm> {
+        use aws_lc_rs::digest::{SHA256, SHA384, SHA512};
+        match self {
+            Algorithm::RS256 | Algorithm::PS256 => Some(&SHA256),
+            Algorithm::RS384 | Algorithm::PS384 => Some(&SHA384),
+            Algorithm::RS512 | Algorithm::PS512 => Some(&SHA512),
+            Algorithm::ES256 | Algorithm::ES384 | Algorithm::EdDSA => None,
+        }
+    }
+
     fn verification(self) -> &'static dyn VerificationAlgorithm {
         match self {
             Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,

@@ -116,10 +116,9 @@ impl Store {
         };
         db.execute_batch(SCHEMA).map_err(db_error)?;
         migrate(&db).map_err(db_error)?;
-        // Every statement below is prepared once and kept (`prepare_cached`):
+        // The statements below are prepared once and kept (`prepare_cached`):
         // SQLite's parser and planner cost more than running these one-row
-        // statements, and a token request runs one or two of them. Room for
-        // all of them, so none is evicted and parsed again.
+        // statements, and a token request runs one or two of them.
         db.set_prepared_statement_cache_capacity(STATEMENTS);
         if let Some(path) = path {
             // The schema's writes made the WAL and shared-memory files.
@@ -660,6 +659,17 @@ mod tests {
         assert!(!store.is_revoked("j-old").unwrap());
         assert!(store.is_revoked("j-live").unwrap());
         assert_eq!(count(&store, "code_descendants"), 1);
+    }
+
+    /// Every statement this file keeps fits in the cache (the count takes in
+    /// this test's and the comments' mentions too: an upper bound).
+    #[test]
+    fn statement_cache_holds_every_statement() {
+        let kept = include_str!("store.rs").matches("prepare_cached(").count();
+        assert!(
+            kept < STATEMENTS,
+            "{kept} statements, room for {STATEMENTS}"
+        );
     }
 
     /// A session older than the lifetime is no session, even before a purge.

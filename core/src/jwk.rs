@@ -53,17 +53,15 @@ impl Jwk {
     }
 
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match self.alg.rsa_digest() {
+        if self.alg.family() == KeyFamily::Rsa {
             // The same check as `verify_sig` (the verifier holds the padding
             // and the digest algorithm, and refuses a digest of another), with
             // the digest computed here: aws-lc then needs one key context per
             // call instead of a digest context and two key contexts.
-            Some(algorithm) => self
-                .verifier
-                .verify_digest_sig(&digest::digest(algorithm, message), signature)
-                .is_ok(),
-            None => self.verifier.verify_sig(message, signature).is_ok(),
+            let digest = digest::digest(self.alg.hash(), message);
+            return self.verifier.verify_digest_sig(&digest, signature).is_ok();
         }
+        self.verifier.verify_sig(message, signature).is_ok()
     }
 
     /// Parse one JWK. `Ok(None)` means "not a signature key oatk can use": an

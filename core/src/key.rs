@@ -85,15 +85,15 @@ impl Algorithm {
         }
     }
 
-    /// The digest an RSA signature signs (RFC 7518 3.3, 3.5), for checking
-    /// one against a digest computed here; `None` for the other families.
-    pub(crate) fn rsa_digest(self) -> Option<&'static aws_lc_rs::digest::Algorithm> {
+    /// The SHA-2 hash this algorithm's signatures are built on (RFC 7518
+    /// 3.1; Ed25519's is SHA-512, RFC 8032 5.1): what an RSA signature signs,
+    /// and what OpenID Connect's `at_hash` takes.
+    pub(crate) fn hash(self) -> &'static aws_lc_rs::digest::Algorithm {
         use aws_lc_rs::digest::{SHA256, SHA384, SHA512};
         match self {
-            Algorithm::RS256 | Algorithm::PS256 => Some(&SHA256),
-            Algorithm::RS384 | Algorithm::PS384 => Some(&SHA384),
-            Algorithm::RS512 | Algorithm::PS512 => Some(&SHA512),
-            Algorithm::ES256 | Algorithm::ES384 | Algorithm::EdDSA => None,
+            Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => &SHA256,
+            Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => &SHA384,
+            Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA => &SHA512,
         }
     }
 

@@ -273,11 +273,6 @@ pub fn profile_claims(
 
 /// OIDC Core 3.1.3.6: left half of the hash of the access token, base64url.
 fn at_hash(alg: Algorithm, access_token: &str) -> String {
-    let hash = match alg {
-        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => &digest::SHA384,
-        Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA => &digest::SHA512,
-        _ => &digest::SHA256,
-    };
-    let d = digest::digest(hash, access_token.as_bytes());
+    let d = digest::digest(alg.hash(), access_token.as_bytes());
     crate::b64::encode(&d.as_ref()[..d.as_ref().len() / 2])
 }

@@ -10,8 +10,10 @@ use oatk::guard::{Decision, Denial, Predicate};
 use oatk::Claims;
 use serde_json::{Map, Value};
 
+use crate::args::TokenArg;
+use crate::claims::{ClaimsJs, ClaimsObject};
 use crate::errors::{error_code, run, Failure};
-use crate::tasks::{spawn, ClaimsJs, ClaimsObject, PromiseValue, TokenArg};
+use crate::tasks::{spawn, PromiseValue};
 use crate::toolkit::{read, OAuthToolkit, Shared};
 
 /// The outcome of `RouteGuard.check`: allowed with the validated claims, or

@@ -8,8 +8,10 @@ use napi_derive::napi;
 use oatk::{Algorithm, Claims, PrivateKey, Toolkit};
 use serde_json::{Map, Value};
 
+use crate::args::TokenArg;
+use crate::claims::ClaimsObject;
 use crate::errors::{run, Failure, Outcome};
-use crate::tasks::{spawn, Chain, ClaimsObject, PromiseValue, TokenArg};
+use crate::tasks::{spawn, Chain, PromiseValue};
 
 /// A toolkit shared with guards, tasks on the thread pool and the fake server.
 pub type Shared = Arc<RwLock<Toolkit>>;

@@ -16,6 +16,8 @@ use serde_json::Value;
 /// `JSON.parse` for other plain claims, N-API property by property otherwise.
 /// The claims may be shared with the verified-token cache: read, never copied.
 pub enum ClaimsJs {
+    /// Scalar values only, packed on the worker that validated them: [`construct`].
+    Packed(Packed),
     /// Scalar values only: [`shape_constructor`], else `JSON.parse`.
     Flat(Arc<Claims>),
     /// Serialized already (on a worker thread), for `JSON.parse`.
@@ -55,7 +57,17 @@ impl ClaimsJs {
             return ClaimsJs::Map(claims);
         }
         if flat(&claims) {
-            return ClaimsJs::Flat(claims);
+            // Held by nobody else (no cache): packed, and the map freed here,
+            // by the thread that allocated it. Freed on the JavaScript thread,
+            // each of its ~2 allocations per claim would take this worker's
+            // glibc arena lock, which the worker wants for its next token.
+            return match Arc::try_unwrap(claims) {
+                Ok(claims) => match Packed::new(&claims) {
+                    Some(packed) => ClaimsJs::Packed(packed),
+                    None => ClaimsJs::Flat(Arc::new(claims)),
+                },
+                Err(shared) => ClaimsJs::Flat(shared),
+            };
         }
         match serde_json::to_string(&*claims) {
             Ok(json) => ClaimsJs::Json(json, claims),
@@ -79,6 +91,15 @@ impl ClaimsJs {
     /// On the JavaScript thread of `env`.
     unsafe fn into_js(self, env: sys::napi_env) -> Result<sys::napi_value> {
         let claims = match self {
+            ClaimsJs::Packed(packed) => {
+                match unsafe { construct(env, packed.len(), packed.iter()) } {
+                    Some(value) => return Ok(value),
+                    // No constructor (refused, or too many shapes): the plain route.
+                    None => {
+                        return unsafe { ClaimsJs::Plain(Arc::new(packed.unpack())).into_js(env) }
+                    }
+                }
+            }
             ClaimsJs::Flat(claims) => match unsafe { remembered(env, &claims) } {
                 Some(value) => return Ok(value),
                 None => match unsafe { parse_here(env, &claims) } {
@@ -132,7 +153,11 @@ thread_local! {
     };
 }
 
-unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
+unsafe fn shape_constructor<'a>(
+    env: sys::napi_env,
+    len: usize,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Option<sys::napi_value> {
     SHAPES.with(|shapes| {
         let mut shapes = shapes.try_borrow_mut().ok()?;
         if shapes.env != env as usize {
@@ -147,8 +172,8 @@ unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::
             return None;
         }
         let mut value = ptr::null_mut();
-        for (names, reference) in &shapes.known {
-            if names.len() == claims.len() && names.iter().zip(claims.keys()).all(|(a, b)| a == b) {
+        for (known, reference) in &shapes.known {
+            if known.len() == len && known.iter().zip(names.clone()).all(|(a, b)| a == b) {
                 let status = unsafe { sys::napi_get_reference_value(env, *reference, &mut value) };
                 return (status == sys::Status::napi_ok && !value.is_null()).then_some(value);
             }
@@ -159,10 +184,10 @@ unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::
         // JSON string literals are JavaScript string literals; `__proto__`
         // (which a literal would take as the prototype) never gets here.
         let mut source = String::from("(function(");
-        let params: Vec<String> = (0..claims.len()).map(|i| format!("v{i}")).collect();
+        let params: Vec<String> = (0..len).map(|i| format!("v{i}")).collect();
         source.push_str(&params.join(","));
         source.push_str("){return{");
-        for (i, name) in claims.keys().enumerate() {
+        for (i, name) in names.clone().enumerate() {
             let literal = serde_json::to_string(name).ok()?;
             source.push_str(&format!("{}{literal}:v{i}", if i > 0 { "," } else { "" }));
         }
@@ -173,7 +198,7 @@ unsafe fn shape_constructor(env: sys::napi_env, claims: &Claims) -> Option<sys::
         };
         shapes
             .known
-            .push((claims.keys().cloned().collect(), reference));
+            .push((names.map(String::from).collect(), reference));
         Some(value)
     })
 }
@@ -208,11 +233,11 @@ thread_local! {
 unsafe fn remembered(env: sys::napi_env, claims: &Arc<Claims>) -> Option<sys::napi_value> {
     if Arc::strong_count(claims) == 1 {
         // Nobody else holds these claims (no cache): they are never seen again.
-        return unsafe { construct(env, claims) };
+        return unsafe { construct_map(env, claims) };
     }
     KEPT.with(|kept| {
         let Ok(mut kept) = kept.try_borrow_mut() else {
-            return unsafe { construct(env, claims) };
+            return unsafe { construct_map(env, claims) };
         };
         if kept.env != env as usize {
             // Another environment on this thread: the references belonged to the old one.
@@ -225,7 +250,7 @@ unsafe fn remembered(env: sys::napi_env, claims: &Arc<Claims>) -> Option<sys::na
         }
         let copy = match unsafe { kept.copy_function(env) } {
             Some(copy) => copy,
-            None => return unsafe { construct(env, claims) },
+            None => return unsafe { construct_map(env, claims) },
         };
         let address = Arc::as_ptr(claims) as usize as u64;
         let slot = (address.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - KEPT_BITS)) as usize;
@@ -238,7 +263,7 @@ unsafe fn remembered(env: sys::napi_env, claims: &Arc<Claims>) -> Option<sys::na
                 }
             }
         }
-        let object = unsafe { construct(env, claims) }?;
+        let object = unsafe { construct_map(env, claims) }?;
         let mut reference = ptr::null_mut();
         if let Some(copied) = unsafe { call(env, copy, object) } {
             if unsafe { sys::napi_create_reference(env, copied, 1, &mut reference) }
@@ -318,49 +343,25 @@ unsafe fn call(
 }
 
 /// The claims object from its shape's constructor; `None` to take another route.
-unsafe fn construct(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
-    let constructor = unsafe { shape_constructor(env, claims) }?;
+unsafe fn construct<'a>(
+    env: sys::napi_env,
+    len: usize,
+    claims: impl Iterator<Item = (&'a str, Option<Scalar<'a>>)> + Clone,
+) -> Option<sys::napi_value> {
+    if len > MAX_FLAT_CLAIMS {
+        return None;
+    }
+    let constructor = unsafe { shape_constructor(env, len, claims.clone().map(|(name, _)| name)) }?;
     let mut argv = [ptr::null_mut(); MAX_FLAT_CLAIMS];
-    for (slot, value) in argv.iter_mut().zip(claims.values()) {
-        let status = unsafe {
-            match value {
-                Value::Null => sys::napi_get_null(env, slot),
-                Value::Bool(b) => sys::napi_get_boolean(env, *b, slot),
-                // Safe integers and doubles: the Number napi-rs makes (BigInts never get here).
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => sys::napi_create_int64(env, i, slot),
-                    None => sys::napi_create_double(env, n.as_f64()?, slot),
-                },
-                Value::String(text) if text.is_ascii() => sys::napi_create_string_latin1(
-                    env,
-                    text.as_ptr().cast(),
-                    text.len() as isize,
-                    slot,
-                ),
-                Value::String(text) => sys::napi_create_string_utf8(
-                    env,
-                    text.as_ptr().cast(),
-                    text.len() as isize,
-                    slot,
-                ),
-                Value::Array(_) | Value::Object(_) => return None,
-            }
-        };
-        if status != sys::Status::napi_ok {
+    for (slot, (_, value)) in argv.iter_mut().zip(claims) {
+        if unsafe { value?.to_js(env, slot) } != sys::Status::napi_ok {
             return None;
         }
     }
     let (mut undefined, mut object) = (ptr::null_mut(), ptr::null_mut());
     let status = unsafe {
         sys::napi_get_undefined(env, &mut undefined);
-        sys::napi_call_function(
-            env,
-            undefined,
-            constructor,
-            claims.len(),
-            argv.as_ptr(),
-            &mut object,
-        )
+        sys::napi_call_function(env, undefined, constructor, len, argv.as_ptr(), &mut object)
     };
     if status == sys::Status::napi_ok {
         return Some(object);
@@ -368,6 +369,156 @@ unsafe fn construct(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_val
     let mut exception = ptr::null_mut();
     unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
     None
+}
+
+/// [`construct`] from a map.
+unsafe fn construct_map(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
+    let pairs = claims
+        .iter()
+        .map(|(name, value)| (name.as_str(), Scalar::of(value)));
+    unsafe { construct(env, claims.len(), pairs) }
+}
+
+/// A claim's value that is neither an array nor an object.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    /// A `Number` that is an integer (safe ones only get here, see [`plain_value`]).
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+}
+
+impl<'a> Scalar<'a> {
+    fn of(value: &'a Value) -> Option<Scalar<'a>> {
+        Some(match value {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Scalar::Int(i),
+                None => Scalar::Float(n.as_f64()?),
+            },
+            Value::String(text) => Scalar::Str(text),
+            Value::Array(_) | Value::Object(_) => return None,
+        })
+    }
+
+    fn to_value(self) -> Value {
+        match self {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Int(i) => Value::from(i),
+            Scalar::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Scalar::Str(text) => Value::String(text.to_owned()),
+        }
+    }
+
+    /// The value napi-rs makes for it: a `Number` for safe integers and
+    /// doubles (BigInts never get here), a string, a boolean or `null`.
+    unsafe fn to_js(self, env: sys::napi_env, slot: &mut sys::napi_value) -> sys::napi_status {
+        unsafe {
+            match self {
+                Scalar::Null => sys::napi_get_null(env, slot),
+                Scalar::Bool(b) => sys::napi_get_boolean(env, b, slot),
+                Scalar::Int(i) => sys::napi_create_int64(env, i, slot),
+                Scalar::Float(f) => sys::napi_create_double(env, f, slot),
+                Scalar::Str(text) if text.is_ascii() => sys::napi_create_string_latin1(
+                    env,
+                    text.as_ptr().cast(),
+                    text.len() as isize,
+                    slot,
+                ),
+                Scalar::Str(text) => sys::napi_create_string_utf8(
+                    env,
+                    text.as_ptr().cast(),
+                    text.len() as isize,
+                    slot,
+                ),
+            }
+        }
+    }
+}
+
+/// Scalar claims in two allocations, whatever their number: their names and
+/// string values back to back in one string, and per claim where its name
+/// ends and its value. A worker packs the claims it validated and frees the
+/// map itself; the JavaScript thread reads the pack and frees two blocks.
+pub struct Packed {
+    text: String,
+    claims: Vec<(usize, Slot)>,
+}
+
+/// A packed value; a string's is `text` from its name's end to `Str`'s.
+#[derive(Clone, Copy)]
+enum Slot {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(usize),
+}
+
+impl Packed {
+    /// `None` when a value is an array or an object.
+    fn new(claims: &Claims) -> Option<Packed> {
+        let size = claims
+            .iter()
+            .map(|(name, value)| name.len() + value.as_str().map_or(0, str::len))
+            .sum();
+        let mut packed = Packed {
+            text: String::with_capacity(size),
+            claims: Vec::with_capacity(claims.len()),
+        };
+        for (name, value) in claims {
+            packed.text.push_str(name);
+            let end = packed.text.len();
+            let slot = match Scalar::of(value)? {
+                Scalar::Null => Slot::Null,
+                Scalar::Bool(b) => Slot::Bool(b),
+                Scalar::Int(i) => Slot::Int(i),
+                Scalar::Float(f) => Slot::Float(f),
+                Scalar::Str(text) => {
+                    packed.text.push_str(text);
+                    Slot::Str(packed.text.len())
+                }
+            };
+            packed.claims.push((end, slot));
+        }
+        Some(packed)
+    }
+
+    fn len(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// The claims in order, as the map had them.
+    fn iter(&self) -> impl Iterator<Item = (&str, Option<Scalar<'_>>)> + Clone {
+        let text = self.text.as_str();
+        let mut at = 0;
+        self.claims.iter().map(move |&(name_end, slot)| {
+            let name = &text[at..name_end];
+            at = name_end;
+            let value = match slot {
+                Slot::Null => Scalar::Null,
+                Slot::Bool(b) => Scalar::Bool(b),
+                Slot::Int(i) => Scalar::Int(i),
+                Slot::Float(f) => Scalar::Float(f),
+                Slot::Str(end) => {
+                    at = end;
+                    Scalar::Str(&text[name_end..end])
+                }
+            };
+            (name, Some(value))
+        })
+    }
+
+    /// The map again.
+    fn unpack(&self) -> Claims {
+        self.iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), value?.to_value())))
+            .collect()
+    }
 }
 
 /// True when `JSON.parse` of the claims' JSON gives the same object as
@@ -524,11 +675,50 @@ mod tests {
         assert!(matches!(ClaimsJs::new(plain.clone()), ClaimsJs::Json(..)));
         assert!(matches!(ClaimsJs::here(plain), ClaimsJs::Plain(..)));
         let scalars = object(json!({"iss": "i", "exp": 1, "ok": true, "x": null, "f": 0.5}));
-        assert!(matches!(ClaimsJs::new(scalars.clone()), ClaimsJs::Flat(..)));
-        assert!(matches!(ClaimsJs::here(scalars), ClaimsJs::Flat(..)));
+        assert!(matches!(
+            ClaimsJs::new(scalars.clone()),
+            ClaimsJs::Packed(..)
+        ));
+        assert!(matches!(
+            ClaimsJs::here(scalars.clone()),
+            ClaimsJs::Flat(..)
+        ));
+        // Shared with the verified-token cache: kept whole, for its kept object.
+        let shared = Arc::new(scalars);
+        assert!(matches!(ClaimsJs::new(shared.clone()), ClaimsJs::Flat(..)));
         assert!(matches!(
             ClaimsJs::new(object(json!({"u": u64::MAX}))),
             ClaimsJs::Map(..)
         ));
+    }
+
+    /// A pack reads back as the very claims, in their order, value for value.
+    #[test]
+    fn packed_claims_read_back_as_they_were() {
+        let claims = object(json!({
+            "iss": "https://issuer.example", "": "empty name", "e": "",
+            "exp": 1796140838, "neg": -9007199254740991i64, "f": -0.5, "big": 1e300,
+            "ok": true, "no": false, "x": null, "uni": "ünï 😀", "ü": "name not ASCII",
+        }));
+        let packed = Packed::new(&claims).unwrap();
+        assert_eq!(packed.len(), claims.len());
+        let read: Vec<(&str, Scalar)> = packed.iter().map(|(n, v)| (n, v.unwrap())).collect();
+        let expected: Vec<(&str, Scalar)> = claims
+            .iter()
+            .map(|(n, v)| (n.as_str(), Scalar::of(v).unwrap()))
+            .collect();
+        assert_eq!(read, expected);
+        assert_eq!(
+            serde_json::to_string(&packed.unpack()).unwrap(),
+            serde_json::to_string(&claims).unwrap()
+        );
+        // Iterating a clone does not disturb the original (construct reads names first).
+        let pairs = packed.iter();
+        assert_eq!(pairs.clone().count(), claims.len());
+        assert_eq!(pairs.map(|(n, _)| n).last(), Some("ü"));
+        assert!(Packed::new(&object(json!({"a": [1]}))).is_none());
+        assert!(Packed::new(&object(json!({"o": {}}))).is_none());
+        let empty = Packed::new(&Claims::new()).unwrap();
+        assert_eq!((empty.len(), empty.unpack().len()), (0, 0));
     }
 }

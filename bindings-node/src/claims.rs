@@ -8,17 +8,19 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{Result, ToNapiValue, TypeName, ValueType};
 use napi::sys;
 use oatk::Claims;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 /// Claims on their way to JavaScript, by the cheapest route that builds
 /// exactly the object N-API (napi-rs) would: a constructor per set of claim
 /// names for claims whose values are all scalars (the usual access token),
 /// `JSON.parse` for other plain claims, N-API property by property otherwise.
-/// The claims may be shared with the verified-token cache: read, never copied.
+/// Claims shared with the verified-token cache are read, never copied.
 pub enum ClaimsJs {
-    /// Scalar values only, packed on the worker that validated them: [`construct`].
+    /// Scalar values only, packed on the worker that validated them: a
+    /// constructor per shape, else `JSON.parse`.
     Packed(Packed),
-    /// Scalar values only: [`shape_constructor`], else `JSON.parse`.
+    /// Scalar values only: a constructor per shape, else `JSON.parse`.
     Flat(Arc<Claims>),
     /// Serialized already (on a worker thread), for `JSON.parse`.
     Json(String, Arc<Claims>),
@@ -50,7 +52,7 @@ fn flat(claims: &Claims) -> bool {
 
 impl ClaimsJs {
     /// Decide where the claims are made, which for `validateAsync` is a
-    /// worker thread: what can be serialized there is.
+    /// worker thread: what can be packed or serialized there is.
     pub fn new(claims: impl Into<Arc<Claims>>) -> ClaimsJs {
         let claims = claims.into();
         if !plain_object(&claims, MAX_JSON_DEPTH) {
@@ -92,17 +94,19 @@ impl ClaimsJs {
     unsafe fn into_js(self, env: sys::napi_env) -> Result<sys::napi_value> {
         let claims = match self {
             ClaimsJs::Packed(packed) => {
-                match unsafe { construct(env, packed.len(), packed.iter()) } {
-                    Some(value) => return Ok(value),
-                    // No constructor (refused, or too many shapes): the plain route.
-                    None => {
-                        return unsafe { ClaimsJs::Plain(Arc::new(packed.unpack())).into_js(env) }
-                    }
+                let pairs = packed.iter().map(|(name, value)| (name, Some(value)));
+                if let Some(value) = unsafe { construct(env, packed.len(), pairs) } {
+                    return Ok(value);
                 }
+                // No constructor (refused, or too many shapes).
+                if let Some(value) = unsafe { parse_here(env, &packed) } {
+                    return Ok(value);
+                }
+                Arc::new(packed.unpack())
             }
             ClaimsJs::Flat(claims) => match unsafe { remembered(env, &claims) } {
                 Some(value) => return Ok(value),
-                None => match unsafe { parse_here(env, &claims) } {
+                None => match unsafe { parse_here(env, &*claims) } {
                     Some(value) => return Ok(value),
                     None => claims,
                 },
@@ -111,7 +115,7 @@ impl ClaimsJs {
                 Some(value) => return Ok(value),
                 None => claims,
             },
-            ClaimsJs::Plain(claims) => match unsafe { parse_here(env, &claims) } {
+            ClaimsJs::Plain(claims) => match unsafe { parse_here(env, &*claims) } {
                 Some(value) => return Ok(value),
                 None => claims,
             },
@@ -122,7 +126,7 @@ impl ClaimsJs {
 }
 
 /// Serialize into this thread's buffer, then `JSON.parse`.
-unsafe fn parse_here(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_value> {
+unsafe fn parse_here(env: sys::napi_env, claims: &impl Serialize) -> Option<sys::napi_value> {
     JSON_TEXT.with(|buffer| {
         let mut buffer = buffer.try_borrow_mut().ok()?;
         buffer.clear();
@@ -136,7 +140,9 @@ unsafe fn parse_here(env: sys::napi_env, claims: &Claims) -> Option<sys::napi_va
 /// { return { "iss": v0, "sub": v1, ... } }`. An object literal is the fastest
 /// object V8 makes, with the same properties in the same order as N-API
 /// would set them; the values are made one N-API call each. None when the
-/// engine refuses to compile code (`--disallow-code-generation-from-strings`).
+/// engine will not compile them (`napi_run_script` fails: an embedder that
+/// refuses it; Node's `--disallow-code-generation-from-strings` only stops
+/// `eval` and `new Function`, not this).
 struct Shapes {
     env: usize,
     /// Set when compiling failed: `JSON.parse` from then on.
@@ -228,7 +234,7 @@ thread_local! {
 }
 
 /// The claims object: a copy of the one kept for these very claims, else
-/// made by [`construct`] (and a copy of it kept when the cache shares the
+/// made by [`construct_map`] (and a copy of it kept when the cache shares the
 /// claims); `None` to take another route.
 unsafe fn remembered(env: sys::napi_env, claims: &Arc<Claims>) -> Option<sys::napi_value> {
     if Arc::strong_count(claims) == 1 {
@@ -299,9 +305,8 @@ impl Kept {
 }
 
 /// The function `source` evaluates to, and a reference that keeps it alive;
-/// `None` (and no pending exception) where the embedder refuses code from
-/// strings (`--disallow-code-generation-from-strings`): callers then build
-/// objects the plain way, each time.
+/// `None` (and no pending exception) where `napi_run_script` fails: callers
+/// then build objects the plain way, each time.
 unsafe fn compile(env: sys::napi_env, source: &str) -> Option<(sys::napi_value, sys::napi_ref)> {
     let (mut script, mut value, mut reference) =
         (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
@@ -353,10 +358,15 @@ unsafe fn construct<'a>(
     }
     let constructor = unsafe { shape_constructor(env, len, claims.clone().map(|(name, _)| name)) }?;
     let mut argv = [ptr::null_mut(); MAX_FLAT_CLAIMS];
+    let mut filled = 0;
     for (slot, (_, value)) in argv.iter_mut().zip(claims) {
         if unsafe { value?.to_js(env, slot) } != sys::Status::napi_ok {
             return None;
         }
+        filled += 1;
+    }
+    if filled != len {
+        return None; // never a null argument
     }
     let (mut undefined, mut object) = (ptr::null_mut(), ptr::null_mut());
     let status = unsafe {
@@ -493,7 +503,7 @@ impl Packed {
     }
 
     /// The claims in order, as the map had them.
-    fn iter(&self) -> impl Iterator<Item = (&str, Option<Scalar<'_>>)> + Clone {
+    fn iter(&self) -> impl Iterator<Item = (&str, Scalar<'_>)> + Clone {
         let text = self.text.as_str();
         let mut at = 0;
         self.claims.iter().map(move |&(name_end, slot)| {
@@ -509,15 +519,38 @@ impl Packed {
                     Scalar::Str(&text[name_end..end])
                 }
             };
-            (name, Some(value))
+            (name, value)
         })
     }
 
     /// The map again.
     fn unpack(&self) -> Claims {
         self.iter()
-            .filter_map(|(name, value)| Some((name.to_owned(), value?.to_value())))
+            .map(|(name, value)| (name.to_owned(), value.to_value()))
             .collect()
+    }
+}
+
+/// The JSON text the map would give.
+impl Serialize for Packed {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (name, value) in self.iter() {
+            map.serialize_entry(name, &value)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Scalar<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match *self {
+            Scalar::Null => serializer.serialize_unit(),
+            Scalar::Bool(b) => serializer.serialize_bool(b),
+            Scalar::Int(i) => serializer.serialize_i64(i),
+            Scalar::Float(f) => serializer.serialize_f64(f),
+            Scalar::Str(text) => serializer.serialize_str(text),
+        }
     }
 }
 
@@ -702,15 +735,18 @@ mod tests {
         }));
         let packed = Packed::new(&claims).unwrap();
         assert_eq!(packed.len(), claims.len());
-        let read: Vec<(&str, Scalar)> = packed.iter().map(|(n, v)| (n, v.unwrap())).collect();
+        let read: Vec<(&str, Scalar)> = packed.iter().collect();
         let expected: Vec<(&str, Scalar)> = claims
             .iter()
             .map(|(n, v)| (n.as_str(), Scalar::of(v).unwrap()))
             .collect();
         assert_eq!(read, expected);
+        let json = serde_json::to_string(&claims).unwrap();
+        assert_eq!(serde_json::to_string(&packed.unpack()).unwrap(), json);
         assert_eq!(
-            serde_json::to_string(&packed.unpack()).unwrap(),
-            serde_json::to_string(&claims).unwrap()
+            serde_json::to_string(&packed).unwrap(),
+            json,
+            "the JSON.parse fallback's text"
         );
         // Iterating a clone does not disturb the original (construct reads names first).
         let pairs = packed.iter();

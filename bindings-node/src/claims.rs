@@ -351,7 +351,7 @@ unsafe fn call(
 unsafe fn construct<'a>(
     env: sys::napi_env,
     len: usize,
-    claims: impl Iterator<Item = (&'a str, Option<Scalar<'a>>)> + Clone,
+    claims: impl Iterator<Item = (&'a str, Option<Scalar<&'a str>>)> + Clone,
 ) -> Option<sys::napi_value> {
     if len > MAX_FLAT_CLAIMS {
         return None;
@@ -389,19 +389,33 @@ unsafe fn construct_map(env: sys::napi_env, claims: &Claims) -> Option<sys::napi
     unsafe { construct(env, claims.len(), pairs) }
 }
 
-/// A claim's value that is neither an array nor an object.
+/// A claim's value that is neither an array nor an object. `S` is how its
+/// string is held: borrowed (`&str`), or in a [`Packed`], where it ends.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Scalar<'a> {
+enum Scalar<S> {
     Null,
     Bool(bool),
     /// A `Number` that is an integer (safe ones only get here, see [`plain_value`]).
     Int(i64),
     Float(f64),
-    Str(&'a str),
+    Str(S),
 }
 
-impl<'a> Scalar<'a> {
-    fn of(value: &'a Value) -> Option<Scalar<'a>> {
+impl<S> Scalar<S> {
+    /// The same value, its string held another way.
+    fn map_str<T>(self, f: impl FnOnce(S) -> T) -> Scalar<T> {
+        match self {
+            Scalar::Null => Scalar::Null,
+            Scalar::Bool(b) => Scalar::Bool(b),
+            Scalar::Int(i) => Scalar::Int(i),
+            Scalar::Float(f) => Scalar::Float(f),
+            Scalar::Str(text) => Scalar::Str(f(text)),
+        }
+    }
+}
+
+impl<'a> Scalar<&'a str> {
+    fn of(value: &'a Value) -> Option<Scalar<&'a str>> {
         Some(match value {
             Value::Null => Scalar::Null,
             Value::Bool(b) => Scalar::Bool(*b),
@@ -456,17 +470,9 @@ impl<'a> Scalar<'a> {
 /// map itself; the JavaScript thread reads the pack and frees two blocks.
 pub struct Packed {
     text: String,
-    claims: Vec<(usize, Slot)>,
-}
-
-/// A packed value; a string's is `text` from its name's end to `Str`'s.
-#[derive(Clone, Copy)]
-enum Slot {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(usize),
+    /// Where the name ends in `text`, and the value; a string value is
+    /// `text` from the name's end to the end `Str` holds.
+    claims: Vec<(usize, Scalar<usize>)>,
 }
 
 impl Packed {
@@ -483,17 +489,11 @@ impl Packed {
         for (name, value) in claims {
             packed.text.push_str(name);
             let end = packed.text.len();
-            let slot = match Scalar::of(value)? {
-                Scalar::Null => Slot::Null,
-                Scalar::Bool(b) => Slot::Bool(b),
-                Scalar::Int(i) => Slot::Int(i),
-                Scalar::Float(f) => Slot::Float(f),
-                Scalar::Str(text) => {
-                    packed.text.push_str(text);
-                    Slot::Str(packed.text.len())
-                }
-            };
-            packed.claims.push((end, slot));
+            let value = Scalar::of(value)?.map_str(|text| {
+                packed.text.push_str(text);
+                packed.text.len()
+            });
+            packed.claims.push((end, value));
         }
         Some(packed)
     }
@@ -503,22 +503,16 @@ impl Packed {
     }
 
     /// The claims in order, as the map had them.
-    fn iter(&self) -> impl Iterator<Item = (&str, Scalar<'_>)> + Clone {
+    fn iter(&self) -> impl Iterator<Item = (&str, Scalar<&str>)> + Clone {
         let text = self.text.as_str();
         let mut at = 0;
-        self.claims.iter().map(move |&(name_end, slot)| {
+        self.claims.iter().map(move |&(name_end, value)| {
             let name = &text[at..name_end];
             at = name_end;
-            let value = match slot {
-                Slot::Null => Scalar::Null,
-                Slot::Bool(b) => Scalar::Bool(b),
-                Slot::Int(i) => Scalar::Int(i),
-                Slot::Float(f) => Scalar::Float(f),
-                Slot::Str(end) => {
-                    at = end;
-                    Scalar::Str(&text[name_end..end])
-                }
-            };
+            let value = value.map_str(|end| {
+                at = end;
+                &text[name_end..end]
+            });
             (name, value)
         })
     }
@@ -542,7 +536,7 @@ impl Serialize for Packed {
     }
 }
 
-impl Serialize for Scalar<'_> {
+impl Serialize for Scalar<&str> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         match *self {
             Scalar::Null => serializer.serialize_unit(),
@@ -735,8 +729,8 @@ mod tests {
         }));
         let packed = Packed::new(&claims).unwrap();
         assert_eq!(packed.len(), claims.len());
-        let read: Vec<(&str, Scalar)> = packed.iter().collect();
-        let expected: Vec<(&str, Scalar)> = claims
+        let read: Vec<(&str, Scalar<&str>)> = packed.iter().collect();
+        let expected: Vec<(&str, Scalar<&str>)> = claims
             .iter()
             .map(|(n, v)| (n.as_str(), Scalar::of(v).unwrap()))
             .collect();

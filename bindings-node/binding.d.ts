@@ -235,6 +235,12 @@ export declare class RouteGuard {
   checkAsync(authorization?: string | undefined | null): Promise<GuardDecision>
 }
 
+/** `RouteGuard.prototype.checkAsync` (index.js puts it there); not part of the public API. */
+export declare function _checkAsync(this: RouteGuard, authorization?: string | undefined | null): Promise<GuardDecision>
+
+/** `RouteGuard.prototype.checkCached` (index.js puts it there); not part of the public API. */
+export declare function _checkCached(this: RouteGuard, authorization?: string | undefined | null): GuardDecision | null
+
 /**
  * Panics inside the boundary, to prove a panic becomes an `OatkError` with
  * code `ERR_OATK_PANIC` instead of ending the process. Tests only.
@@ -246,6 +252,12 @@ export declare function _panicForTest(): void
  * Called once by index.js; not part of the public API.
  */
 export declare function _setErrorClass(errorClass: new (message: string, code: string) => Error): void
+
+/** `OAuthToolkit.prototype.validate` (index.js puts it there); not part of the public API. */
+export declare function _validate(this: OAuthToolkit, token?: string | undefined | null): Record<string, any>
+
+/** `OAuthToolkit.prototype.validateAsync` (index.js puts it there); not part of the public API. */
+export declare function _validateAsync(this: OAuthToolkit, token?: string | undefined | null): Promise<Record<string, any>>
 
 /**
  * The browser client, oatk.js: the same file the fake server serves at

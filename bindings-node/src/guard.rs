@@ -121,14 +121,7 @@ impl RouteGuard {
         ts_return_type = "GuardDecision | null"
     )]
     pub fn check_cached(&self, env: Env, authorization: TokenArg) -> Result<Option<GuardDecision>> {
-        let authorization = authorization.into_string();
-        run(&env, || {
-            let toolkit = read(&self.toolkit);
-            oatk::guard::check_cached(&toolkit, authorization.as_deref(), &self.required)
-                .transpose()
-                .map(|decision| decision.map(GuardDecision::from))
-                .map_err(Failure::from)
-        })
+        self.check_here(&env, authorization)
     }
 
     /// `check` with the token verified on oatk's worker threads (one per
@@ -141,10 +134,37 @@ impl RouteGuard {
         ts_return_type = "Promise<GuardDecision>"
     )]
     pub fn check_async(&self, env: Env, authorization: TokenArg) -> Result<PromiseValue> {
+        self.check_on_worker(&env, authorization)
+    }
+}
+
+/// The bodies of `checkCached` and `checkAsync`, for their methods and for
+/// `receiver.rs`'s functions, which `index.js` puts in their place.
+impl RouteGuard {
+    pub(crate) fn check_here(
+        &self,
+        env: &Env,
+        authorization: TokenArg,
+    ) -> Result<Option<GuardDecision>> {
+        let authorization = authorization.into_string();
+        run(env, || {
+            let toolkit = read(&self.toolkit);
+            oatk::guard::check_cached(&toolkit, authorization.as_deref(), &self.required)
+                .transpose()
+                .map(|decision| decision.map(GuardDecision::from))
+                .map_err(Failure::from)
+        })
+    }
+
+    pub(crate) fn check_on_worker(
+        &self,
+        env: &Env,
+        authorization: TokenArg,
+    ) -> Result<PromiseValue> {
         let authorization = authorization.into_string();
         let toolkit = self.toolkit.clone();
         let required = self.required.clone();
-        spawn(&env, move || {
+        spawn(env, move || {
             let toolkit = read(&toolkit);
             match oatk::guard::check(&toolkit, authorization.as_deref(), &required) {
                 Ok(Decision::Allow(claims)) => Ok(AsyncDecision::Allow(ClaimsJs::new(claims))),

@@ -13,6 +13,7 @@ pub mod claims;
 pub mod cli;
 pub mod errors;
 pub mod guard;
+pub mod receiver;
 pub mod server;
 pub mod tasks;
 pub mod toolkit;

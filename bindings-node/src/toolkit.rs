@@ -42,6 +42,25 @@ fn validated(
     .map_err(Failure::from)
 }
 
+/// The bodies of `validate` and `validateAsync`, for their methods and for
+/// `receiver.rs`'s functions, which `index.js` puts in their place.
+impl OAuthToolkit {
+    pub(crate) fn validate_here(&self, env: &Env, token: TokenArg) -> Result<ClaimsObject> {
+        let token = token.as_deref();
+        run(env, || {
+            validated(&self.inner, token, None).map(ClaimsObject::here)
+        })
+    }
+
+    pub(crate) fn validate_on_worker(&self, env: &Env, token: TokenArg) -> Result<PromiseValue> {
+        let token = token.into_string();
+        let toolkit = self.inner.clone();
+        spawn(env, move || {
+            validated(&toolkit, token.as_deref(), None).map(ClaimsObject::new)
+        })
+    }
+}
+
 /// Keys, claims and validation settings, chainable as in the original oatk:
 /// `new OAuthToolkit().withPrivate('private_key.pem').withJwks('certs.json')`.
 ///
@@ -269,10 +288,7 @@ impl OAuthToolkit {
         ts_return_type = "Record<string, any>"
     )]
     pub fn validate(&self, env: Env, token: TokenArg) -> Result<ClaimsObject> {
-        let token = token.as_deref();
-        run(&env, || {
-            validated(&self.inner, token, None).map(ClaimsObject::here)
-        })
+        self.validate_here(&env, token)
     }
 
     /// `validate` on oatk's worker threads (one per core): the main thread
@@ -284,11 +300,7 @@ impl OAuthToolkit {
         ts_return_type = "Promise<Record<string, any>>"
     )]
     pub fn validate_async(&self, env: Env, token: TokenArg) -> Result<PromiseValue> {
-        let token = token.into_string();
-        let toolkit = self.inner.clone();
-        spawn(&env, move || {
-            validated(&toolkit, token.as_deref(), None).map(ClaimsObject::new)
-        })
+        self.validate_on_worker(&env, token)
     }
 
     /// `validate`, then the claims must satisfy `required`: a value must be

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::{Result, ToNapiValue, TypeName, ValueType};
 use napi::sys;
+use oatk::packed::{Packed, Scalar};
 use oatk::Claims;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::Value;
 
 /// Claims on their way to JavaScript, by the cheapest route that builds
@@ -360,7 +361,7 @@ unsafe fn construct<'a>(
     let mut argv = [ptr::null_mut(); MAX_FLAT_CLAIMS];
     let mut filled = 0;
     for (slot, (_, value)) in argv.iter_mut().zip(claims) {
-        if unsafe { value?.to_js(env, slot) } != sys::Status::napi_ok {
+        if unsafe { scalar_to_js(value?, env, slot) } != sys::Status::napi_ok {
             return None;
         }
         filled += 1;
@@ -389,161 +390,25 @@ unsafe fn construct_map(env: sys::napi_env, claims: &Claims) -> Option<sys::napi
     unsafe { construct(env, claims.len(), pairs) }
 }
 
-/// A claim's value that is neither an array nor an object. `S` is how its
-/// string is held: borrowed (`&str`), or in a [`Packed`], where it ends.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Scalar<S> {
-    Null,
-    Bool(bool),
-    /// A `Number` that is an integer (safe ones only get here, see [`plain_value`]).
-    Int(i64),
-    Float(f64),
-    Str(S),
-}
-
-impl<S> Scalar<S> {
-    /// The same value, its string held another way.
-    fn map_str<T>(self, f: impl FnOnce(S) -> T) -> Scalar<T> {
-        match self {
-            Scalar::Null => Scalar::Null,
-            Scalar::Bool(b) => Scalar::Bool(b),
-            Scalar::Int(i) => Scalar::Int(i),
-            Scalar::Float(f) => Scalar::Float(f),
-            Scalar::Str(text) => Scalar::Str(f(text)),
-        }
-    }
-}
-
-impl<'a> Scalar<&'a str> {
-    fn of(value: &'a Value) -> Option<Scalar<&'a str>> {
-        Some(match value {
-            Value::Null => Scalar::Null,
-            Value::Bool(b) => Scalar::Bool(*b),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => Scalar::Int(i),
-                None => Scalar::Float(n.as_f64()?),
-            },
-            Value::String(text) => Scalar::Str(text),
-            Value::Array(_) | Value::Object(_) => return None,
-        })
-    }
-
-    fn to_value(self) -> Value {
-        match self {
-            Scalar::Null => Value::Null,
-            Scalar::Bool(b) => Value::Bool(b),
-            Scalar::Int(i) => Value::from(i),
-            Scalar::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-            Scalar::Str(text) => Value::String(text.to_owned()),
-        }
-    }
-
-    /// The value napi-rs makes for it: a `Number` for safe integers and
-    /// doubles (BigInts never get here), a string, a boolean or `null`.
-    unsafe fn to_js(self, env: sys::napi_env, slot: &mut sys::napi_value) -> sys::napi_status {
-        unsafe {
-            match self {
-                Scalar::Null => sys::napi_get_null(env, slot),
-                Scalar::Bool(b) => sys::napi_get_boolean(env, b, slot),
-                Scalar::Int(i) => sys::napi_create_int64(env, i, slot),
-                Scalar::Float(f) => sys::napi_create_double(env, f, slot),
-                Scalar::Str(text) if text.is_ascii() => sys::napi_create_string_latin1(
-                    env,
-                    text.as_ptr().cast(),
-                    text.len() as isize,
-                    slot,
-                ),
-                Scalar::Str(text) => sys::napi_create_string_utf8(
-                    env,
-                    text.as_ptr().cast(),
-                    text.len() as isize,
-                    slot,
-                ),
+/// The value napi-rs makes for a scalar claim: a `Number` for safe integers
+/// and doubles (BigInts never get here), a string, a boolean or `null`.
+unsafe fn scalar_to_js(
+    value: Scalar<&str>,
+    env: sys::napi_env,
+    slot: &mut sys::napi_value,
+) -> sys::napi_status {
+    unsafe {
+        match value {
+            Scalar::Null => sys::napi_get_null(env, slot),
+            Scalar::Bool(b) => sys::napi_get_boolean(env, b, slot),
+            Scalar::Int(i) => sys::napi_create_int64(env, i, slot),
+            Scalar::Float(f) => sys::napi_create_double(env, f, slot),
+            Scalar::Str(text) if text.is_ascii() => {
+                sys::napi_create_string_latin1(env, text.as_ptr().cast(), text.len() as isize, slot)
             }
-        }
-    }
-}
-
-/// Scalar claims in two allocations, whatever their number: their names and
-/// string values back to back in one string, and per claim where its name
-/// ends and its value. A worker packs the claims it validated and frees the
-/// map itself; the JavaScript thread reads the pack and frees two blocks.
-pub struct Packed {
-    text: String,
-    /// Where the name ends in `text`, and the value; a string value is
-    /// `text` from the name's end to the end `Str` holds.
-    claims: Vec<(usize, Scalar<usize>)>,
-}
-
-impl Packed {
-    /// `None` when a value is an array or an object.
-    fn new(claims: &Claims) -> Option<Packed> {
-        let size = claims
-            .iter()
-            .map(|(name, value)| name.len() + value.as_str().map_or(0, str::len))
-            .sum();
-        let mut packed = Packed {
-            text: String::with_capacity(size),
-            claims: Vec::with_capacity(claims.len()),
-        };
-        for (name, value) in claims {
-            packed.text.push_str(name);
-            let end = packed.text.len();
-            let value = Scalar::of(value)?.map_str(|text| {
-                packed.text.push_str(text);
-                packed.text.len()
-            });
-            packed.claims.push((end, value));
-        }
-        Some(packed)
-    }
-
-    fn len(&self) -> usize {
-        self.claims.len()
-    }
-
-    /// The claims in order, as the map had them.
-    fn iter(&self) -> impl Iterator<Item = (&str, Scalar<&str>)> + Clone {
-        let text = self.text.as_str();
-        let mut at = 0;
-        self.claims.iter().map(move |&(name_end, value)| {
-            let name = &text[at..name_end];
-            at = name_end;
-            let value = value.map_str(|end| {
-                at = end;
-                &text[name_end..end]
-            });
-            (name, value)
-        })
-    }
-
-    /// The map again.
-    fn unpack(&self) -> Claims {
-        self.iter()
-            .map(|(name, value)| (name.to_owned(), value.to_value()))
-            .collect()
-    }
-}
-
-/// The JSON text the map would give.
-impl Serialize for Packed {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.len()))?;
-        for (name, value) in self.iter() {
-            map.serialize_entry(name, &value)?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Scalar<&str> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        match *self {
-            Scalar::Null => serializer.serialize_unit(),
-            Scalar::Bool(b) => serializer.serialize_bool(b),
-            Scalar::Int(i) => serializer.serialize_i64(i),
-            Scalar::Float(f) => serializer.serialize_f64(f),
-            Scalar::Str(text) => serializer.serialize_str(text),
+            Scalar::Str(text) => {
+                sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, slot)
+            }
         }
     }
 }
@@ -717,38 +582,5 @@ mod tests {
             ClaimsJs::new(object(json!({"u": u64::MAX}))),
             ClaimsJs::Map(..)
         ));
-    }
-
-    /// A pack reads back as the very claims, in their order, value for value.
-    #[test]
-    fn packed_claims_read_back_as_they_were() {
-        let claims = object(json!({
-            "iss": "https://issuer.example", "": "empty name", "e": "",
-            "exp": 1796140838, "neg": -9007199254740991i64, "f": -0.5, "big": 1e300,
-            "ok": true, "no": false, "x": null, "uni": "ünï 😀", "ü": "name not ASCII",
-        }));
-        let packed = Packed::new(&claims).unwrap();
-        assert_eq!(packed.len(), claims.len());
-        let read: Vec<(&str, Scalar<&str>)> = packed.iter().collect();
-        let expected: Vec<(&str, Scalar<&str>)> = claims
-            .iter()
-            .map(|(n, v)| (n.as_str(), Scalar::of(v).unwrap()))
-            .collect();
-        assert_eq!(read, expected);
-        let json = serde_json::to_string(&claims).unwrap();
-        assert_eq!(serde_json::to_string(&packed.unpack()).unwrap(), json);
-        assert_eq!(
-            serde_json::to_string(&packed).unwrap(),
-            json,
-            "the JSON.parse fallback's text"
-        );
-        // Iterating a clone does not disturb the original (construct reads names first).
-        let pairs = packed.iter();
-        assert_eq!(pairs.clone().count(), claims.len());
-        assert_eq!(pairs.map(|(n, _)| n).last(), Some("ü"));
-        assert!(Packed::new(&object(json!({"a": [1]}))).is_none());
-        assert!(Packed::new(&object(json!({"o": {}}))).is_none());
-        let empty = Packed::new(&Claims::new()).unwrap();
-        assert_eq!((empty.len(), empty.unpack().len()), (0, 0));
     }
 }

@@ -1,7 +1,5 @@
 //! JSON values (claims, headers, token responses) to and from Python objects.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -49,7 +47,7 @@ pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bou
 /// usual ones) are made once per interpreter and shared: no allocation, and
 /// the dict reuses the hash the str keeps instead of hashing it again. A
 /// fixed list, so names from tokens never grow it.
-fn name<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+pub fn name<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
     macro_rules! shared {
         ($($known:literal)*) => {
             match name {
@@ -152,72 +150,4 @@ fn from_py_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         "a value of type {} is not JSON serializable",
         obj.get_type().name()?
     )))
-}
-
-/// Dicts already made for claims the verified-token cache shares: a hit
-/// returning the very same claims (the same `Arc`) gets a copy of the dict
-/// made the first time instead of a new one built name by name (5x faster).
-/// Only claims whose values are all immutable (str, int, float, bool, None)
-/// are kept, so a shallow copy is as independent as a new dict: what a
-/// caller does to one dict never shows in another. Decides nothing: core
-/// validated the claims, this only converts them.
-pub struct DictMemo {
-    slots: Mutex<Vec<Option<Kept>>>,
-}
-
-/// Claims, and a dict of them nobody else holds (copied before returning).
-type Kept = (Arc<Map<String, Value>>, Py<PyDict>);
-
-/// Dicts kept: one per slot, picked by the claims' address.
-const MEMO_BITS: u32 = 6;
-const MEMO_SLOTS: usize = 1 << MEMO_BITS;
-
-impl DictMemo {
-    pub fn new() -> DictMemo {
-        DictMemo {
-            slots: Mutex::new((0..MEMO_SLOTS).map(|_| None).collect()),
-        }
-    }
-
-    /// The claims as a new dict.
-    pub fn dict<'py>(
-        &self,
-        py: Python<'py>,
-        claims: &Arc<Map<String, Value>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        // Claims nobody else holds (no cache) are converted once and never seen again.
-        if Arc::strong_count(claims) == 1 {
-            return map_to_py(py, claims);
-        }
-        // Claims live as long as a slot holds them, so an address is never reused meanwhile.
-        let address = Arc::as_ptr(claims) as usize as u64;
-        let slot = (address.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_BITS)) as usize;
-        {
-            let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((kept, dict)) = &slots[slot] {
-                if Arc::ptr_eq(kept, claims) {
-                    return dict.bind(py).copy();
-                }
-            }
-        }
-        let dict = map_to_py(py, claims)?;
-        if claims
-            .values()
-            .all(|v| !matches!(v, Value::Array(_) | Value::Object(_)))
-        {
-            let kept = Some((claims.clone(), dict.copy()?.unbind()));
-            let old = std::mem::replace(
-                &mut self.slots.lock().unwrap_or_else(PoisonError::into_inner)[slot],
-                kept,
-            );
-            drop(old); // freed outside the lock
-        }
-        Ok(dict)
-    }
-}
-
-impl Default for DictMemo {
-    fn default() -> DictMemo {
-        DictMemo::new()
-    }
 }

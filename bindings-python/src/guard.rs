@@ -9,6 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use crate::claims::ClaimsPy;
 use crate::convert::{dict_to_map, map_to_py};
 use crate::errors::{core, IntoPy};
 use crate::toolkit::Toolkit;
@@ -119,10 +120,13 @@ pub fn check<'py>(
         return Ok(answer);
     }
     let (toolkit, required) = (toolkit.get(), required.get());
-    let decision = py
-        .detach(|| core(|| guard::check(&toolkit.read(), authorization, &required.claims)))
+    let answer = py
+        .detach(|| {
+            core(|| guard::check(&toolkit.read(), authorization, &required.claims))
+                .map(Answer::from)
+        })
         .py_err(py)?;
-    decision_to_py(py, decision)
+    answer.into_python(py, toolkit)
 }
 
 /// `oatk::guard::check_cached`: `check`'s answer when it needs no signature
@@ -146,6 +150,36 @@ fn decision_to_py(py: Python<'_>, decision: Decision) -> PyResult<Bound<'_, PyAn
     match decision {
         Decision::Allow(claims) => Ok(map_to_py(py, &claims)?.into_any()),
         Decision::Deny(denial) => Ok(Bound::new(py, Denial::from(denial))?.into_any()),
+    }
+}
+
+/// A decision made off the GIL (released, or on a worker): the claims of an
+/// allowed request packed there (`crate::claims`).
+pub enum Answer {
+    Allow(ClaimsPy),
+    Deny(guard::Denial),
+}
+
+impl From<Decision> for Answer {
+    fn from(decision: Decision) -> Answer {
+        match decision {
+            Decision::Allow(claims) => Answer::Allow(ClaimsPy::owned(claims)),
+            Decision::Deny(denial) => Answer::Deny(denial),
+        }
+    }
+}
+
+impl Answer {
+    /// The claims dict, or a `Denial`.
+    pub fn into_python<'py>(
+        self,
+        py: Python<'py>,
+        toolkit: &Toolkit,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Answer::Allow(claims) => Ok(toolkit.dicts.dict(py, claims)?.into_any()),
+            Answer::Deny(denial) => Ok(Bound::new(py, Denial::from(denial))?.into_any()),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! a coroutine awaits on oatk's own worker threads, which never take the GIL.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod claims;
 mod cli;
 mod convert;
 mod errors;

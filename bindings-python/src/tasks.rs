@@ -16,12 +16,12 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use oatk::guard::{self, Decision};
+use oatk::guard;
 use pyo3::prelude::*;
 
-use crate::convert::map_to_py;
+use crate::claims::ClaimsPy;
 use crate::errors::{core, Failure, IntoPy};
-use crate::guard::{Denial, Requirement};
+use crate::guard::{Answer, Requirement};
 use crate::toolkit::Toolkit;
 
 /// A result to hand to Python, made into a Python object on the loop's thread.
@@ -129,13 +129,6 @@ impl Completions {
     }
 }
 
-fn decision_to_py(py: Python<'_>, decision: Result<Decision, Failure>) -> PyResult<Py<PyAny>> {
-    match decision.py_err(py)? {
-        Decision::Allow(claims) => Ok(map_to_py(py, &claims)?.into_any().unbind()),
-        Decision::Deny(denial) => Ok(Py::new(py, Denial::from(denial))?.into_any()),
-    }
-}
-
 #[pymethods]
 impl Completions {
     #[new]
@@ -167,17 +160,19 @@ impl Completions {
         required: Py<Requirement>,
     ) -> u64 {
         self.start(move || {
-            let decision = core(|| {
+            let answer: Result<Answer, Failure> = core(|| {
                 guard::check(
                     &toolkit.get().read(),
                     authorization.as_deref(),
                     required.get().claims(),
                 )
-            });
+            })
+            .map(Answer::from);
             // The Python references go back to the loop's thread to be dropped there.
             Box::new(move |py| {
-                drop((toolkit, required));
-                decision_to_py(py, decision)
+                drop(required);
+                let answer = answer.py_err(py)?.into_python(py, toolkit.get())?;
+                Ok(answer.unbind())
             })
         })
     }
@@ -186,10 +181,11 @@ impl Completions {
     #[pyo3(signature = (toolkit, token=None))]
     fn validate(&self, toolkit: Py<Toolkit>, token: Option<String>) -> u64 {
         self.start(move || {
-            let claims = core(|| toolkit.get().read().validate(token.as_deref()));
+            let claims =
+                core(|| toolkit.get().read().validate_shared(token.as_deref())).map(ClaimsPy::new);
             Box::new(move |py| {
-                drop(toolkit);
-                Ok(map_to_py(py, &claims.py_err(py)?)?.into_any().unbind())
+                let dict = toolkit.get().dicts.dict(py, claims.py_err(py)?)?;
+                Ok(dict.into_any().unbind())
             })
         })
     }

@@ -8,7 +8,8 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::PyDict;
 
-use crate::convert::{dict_to_map, map_to_py, DictMemo};
+use crate::claims::{ClaimsPy, Dicts};
+use crate::convert::{dict_to_map, map_to_py};
 use crate::errors::{core, Failure, IntoPy};
 
 /// One `oatk::Toolkit`. Setters take the write lock; minting and validation
@@ -17,8 +18,8 @@ use crate::errors::{core, Failure, IntoPy};
 #[pyclass(frozen, module = "oatk._oatk")]
 pub struct Toolkit {
     inner: RwLock<oatk::Toolkit>,
-    /// Claims dicts for repeated tokens (with `with_cache`).
-    dicts: DictMemo,
+    /// How validated claims become dicts.
+    pub(crate) dicts: Dicts,
 }
 
 impl Toolkit {
@@ -44,7 +45,7 @@ impl Toolkit {
     fn new() -> Toolkit {
         Toolkit {
             inner: RwLock::new(oatk::Toolkit::new()),
-            dicts: DictMemo::new(),
+            dicts: Dicts::new(),
         }
     }
 
@@ -200,12 +201,12 @@ impl Toolkit {
         let token = token.as_deref();
         let cached = core(|| self.read().validate_cached(token).transpose()).py_err(py)?;
         let claims = match cached {
-            Some(claims) => claims,
+            Some(claims) => ClaimsPy::Shared(claims),
             None => py
-                .detach(|| core(|| self.read().validate_uncached(token)))
+                .detach(|| core(|| self.read().validate_uncached(token)).map(ClaimsPy::new))
                 .py_err(py)?,
         };
-        self.dicts.dict(py, &claims)
+        self.dicts.dict(py, claims)
     }
 
     /// `validate`, then `required` (values must be equal, lists contained).

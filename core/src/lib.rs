@@ -14,6 +14,7 @@ pub mod error;
 pub mod guard;
 pub mod jwk;
 pub mod key;
+pub mod packed;
 pub mod provider;
 pub mod server;
 pub mod time;

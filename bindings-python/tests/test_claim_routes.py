@@ -1,0 +1,146 @@
+"""Every route validated claims take to a dict gives what ``json.loads`` of
+the payload gives, names in order, value for value and type for type.
+
+Claims are packed where they were validated and a dict is made under the GIL
+from a per-shape template (``src/claims.rs``), from a dict the cache kept, or
+name by name; tokens here are signed by hand over exact payload texts, so
+values ``mint`` would never write (``-0.0``, ``1.0``, escapes, integers past
+``i64``) are checked too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+import oatk
+from oatk import AsyncOAuthToolkit, OAuthToolkit, _guard
+
+# One more than the templates a toolkit keeps (MAX_SHAPES in src/claims.rs).
+SHAPES_KEPT = 32
+
+PAYLOADS: List[str] = [
+    '{"iss":"https://issuer.example","sub":"alice","aud":"api","exp":4102444800,"iat":1700000000,'
+    '"scope":"read write","client_id":"web","username":"alice"}',
+    '{"n":null,"t":true,"f":false,"zero":0,"neg":-1,"max":9223372036854775807,"min":-9223372036854775808}',
+    '{"one":1.0,"negzero":-0.0,"half":0.5,"huge":1e300,"tiny":-2.5e-300}',
+    '{"empty":"","":"empty name","uni":"\\u00fcn\\u00ef \\ud83d\\ude00","esc":"a\\"b\\\\c\\n\\u0000d","\\u00fc":"name not ASCII"}',
+    '{"b":2,"a":1}',
+    '{"a":1,"b":2}',
+    # An integer past i64 (kept exact through the map), arrays and objects: not packed.
+    '{"u":9223372036854775808,"sub":"x"}',
+    '{"u64":18446744073709551615}',
+    '{"roles":["admin","user"],"sub":"y"}',
+    '{"cnf":{"jkt":"abc"},"nested":[{"a":[1,2.5,null]}]}',
+    "{}",
+]
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    directory = tmp_path_factory.mktemp("claim-routes")
+    (directory / "public_key.pem").write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+    def sign(payload: str) -> str:
+        signing_input = b64url(b'{"alg":"RS256","typ":"JWT"}') + "." + b64url(payload.encode())
+        signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing_input + "." + b64url(signature)
+
+    sign.public = directory / "public_key.pem"  # type: ignore[attr-defined]
+    return sign
+
+
+def typed(claims: Dict[str, Any]) -> List[Any]:
+    """Names in order, each value with its type (True is not 1, -0.0 is not 0.0)."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, float):
+            return ("float", v, math.copysign(1.0, v))
+        if isinstance(v, dict):
+            return ("dict", typed(v))
+        if isinstance(v, list):
+            return ("list", [value(item) for item in v])
+        return (type(v).__name__, v)
+
+    return [(name, value(v)) for name, v in claims.items()]
+
+
+def routes(public: Path) -> Dict[str, Callable[[str], Dict[str, Any]]]:
+    plain = OAuthToolkit().with_public(public)
+    cached = OAuthToolkit().with_public(public).with_cache(1024)
+    requirement = oatk._oatk.Requirement({})
+    async_kit = AsyncOAuthToolkit()
+    asyncio.run(async_kit.with_public(public))
+
+    def cache_miss_then_hit(token: str) -> Dict[str, Any]:
+        first = cached.validate(token)
+        second = cached.validate(token)
+        assert typed(first) == typed(second)
+        return second
+
+    def guard_check(token: str) -> Dict[str, Any]:
+        result = oatk._oatk.check(plain.native(), f"Bearer {token}", requirement)
+        assert isinstance(result, dict), result
+        return result
+
+    async def both_async(token: str) -> Dict[str, Any]:
+        claims = await async_kit.validate(token)
+        decision = await _guard.decide_async(plain.native(), f"Bearer {token}", requirement)
+        assert isinstance(decision, dict) and typed(decision) == typed(claims)
+        return claims
+
+    return {
+        "validate": plain.validate,
+        "validate, cache miss then hit": cache_miss_then_hit,
+        "the decorators' check": guard_check,
+        "async validate and check (oatk's workers)": lambda token: asyncio.run(both_async(token)),
+    }
+
+
+def test_every_route_gives_what_json_loads_gives(signer: Callable[[str], str]) -> None:
+    public = signer.public  # type: ignore[attr-defined]
+    tokens = [(payload, signer(payload)) for payload in PAYLOADS]
+    for name, route in routes(public).items():
+        for payload, token in tokens:
+            for _ in range(2):  # the second time through the template made the first time
+                assert typed(route(token)) == typed(json.loads(payload)), f"{name}: {payload}"
+
+
+def test_claims_of_more_shapes_than_templates_kept(signer: Callable[[str], str]) -> None:
+    public = signer.public  # type: ignore[attr-defined]
+    payloads = [json.dumps({f"c{i}": i, "sub": f"user{i}", f"x{i}": 0.5}) for i in range(SHAPES_KEPT + 8)]
+    for name, route in routes(public).items():
+        for payload in payloads + payloads:
+            assert typed(route(signer(payload))) == typed(json.loads(payload)), f"{name}: {payload}"
+
+
+def test_a_dict_changed_by_its_caller_changes_no_other(signer: Callable[[str], str]) -> None:
+    public = signer.public  # type: ignore[attr-defined]
+    payload = '{"iss":"i","sub":"alice","exp":4102444800}'
+    token = signer(payload)
+    for name, route in routes(public).items():
+        first = route(token)
+        first["sub"] = "mallory"
+        first["admin"] = True
+        del first["iss"]
+        assert typed(route(token)) == typed(json.loads(payload)), name
+        other = json.loads(payload)
+        other["sub"] = "bob"
+        assert route(signer(json.dumps(other)))["sub"] == "bob", name

@@ -84,4 +84,15 @@ describe('the methods index.js replaces (src/receiver.rs)', () => {
       }
     }
   })
+
+  // napi-rs converts the arguments before `this`: a wrong argument on a wrong
+  // receiver may be refused for either, but always refused, never read through.
+  test('refuse a wrong receiver with a wrong argument too', () => {
+    for (const [cls, name, fn] of fast) {
+      for (const argument of [42, {}, Symbol('x')]) {
+        assert.throws(() => fn.call({}, argument), Error, `${cls.name}.prototype.${name}(${String(argument)}) on {}`)
+        assert.throws(() => fn.call(Object.create(cls.prototype), argument), Error)
+      }
+    }
+  })
 })

@@ -5,7 +5,10 @@ Claims are packed where they were validated and a dict is made under the GIL
 from a per-shape template (``src/claims.rs``), from a dict the cache kept, or
 name by name; tokens here are signed by hand over exact payload texts, so
 values ``mint`` would never write (``-0.0``, ``1.0``, escapes, integers past
-``i64``) are checked too.
+``i64``) are checked too. Two numbers serde_json reads as doubles where
+``json.loads`` reads integers, ``-0`` and integers past ``u64``, give floats on
+every route (as before the templates); for them the routes are checked
+against each other.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 import oatk
 from oatk import AsyncOAuthToolkit, OAuthToolkit, _guard
 
-# One more than the templates a toolkit keeps (MAX_SHAPES in src/claims.rs).
+# The templates a toolkit keeps (MAX_SHAPES in src/claims.rs); the test makes 8 shapes more.
 SHAPES_KEPT = 32
 
 PAYLOADS: List[str] = [
@@ -121,6 +124,17 @@ def test_every_route_gives_what_json_loads_gives(signer: Callable[[str], str]) -
         for payload, token in tokens:
             for _ in range(2):  # the second time through the template made the first time
                 assert typed(route(token)) == typed(json.loads(payload)), f"{name}: {payload}"
+
+
+def test_numbers_serde_json_reads_as_doubles_agree_on_every_route(signer: Callable[[str], str]) -> None:
+    public = signer.public  # type: ignore[attr-defined]
+    for payload, expected in [
+        ('{"z":-0,"sub":"x"}', {"z": -0.0, "sub": "x"}),
+        ('{"past_u64":18446744073709551616}', {"past_u64": 1.8446744073709552e19}),
+    ]:
+        token = signer(payload)
+        for name, route in routes(public).items():
+            assert typed(route(token)) == typed(expected), f"{name}: {payload}"
 
 
 def test_claims_of_more_shapes_than_templates_kept(signer: Callable[[str], str]) -> None:

@@ -21,7 +21,8 @@ pub enum Scalar<S> {
     Bool(bool),
     /// A `Number` that fits an `i64`.
     Int(i64),
-    /// A `Number` written with a fraction or an exponent.
+    /// A `Number` serde_json holds as a double: written with a fraction or
+    /// an exponent, or `-0`, or an integer past `u64`.
     Float(f64),
     Str(S),
 }

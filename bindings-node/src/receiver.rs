@@ -6,8 +6,9 @@
 //! process-wide registry (a mutex and a hash map entry taken and given back,
 //! in a borrow scope opened and closed around the call) so that a `&mut self`
 //! method could never run on the same instance meanwhile. On a `validate()`
-//! answered by the verified-token cache (about 1 µs in all), that is about a
-//! fifth of the call. None of oatk's classes has a `&mut self` method (each
+//! answered by the verified-token cache (about 1 µs in all), that was 14-17%
+//! of the samples; with the type tag check below in its place, 7.8% fewer
+//! instructions per call. None of oatk's classes has a `&mut self` method (each
 //! locks what it changes; the unit test below keeps it so), so there is no
 //! aliasing for the registry to catch.
 //!

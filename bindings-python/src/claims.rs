@@ -11,13 +11,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use oatk::packed::{Packed, Scalar};
+use oatk::packed::Packed;
 use oatk::Claims;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyString};
+use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
 
-use crate::convert::{map_to_py, name};
+use crate::convert::{map_to_py, name, scalar_to_py};
 
 /// Claims, as they leave the thread that validated them.
 pub enum ClaimsPy {
@@ -92,13 +92,13 @@ impl Dicts {
         let Some(shape) = self.shape(py, packed)? else {
             let dict = PyDict::new(py);
             for (key, value) in packed.iter() {
-                dict.set_item(name(py, key), scalar(py, value)?)?;
+                dict.set_item(name(py, key), scalar_to_py(py, value)?)?;
             }
             return Ok(dict);
         };
         let dict = shape.template.bind(py).copy()?;
         for (key, (_, value)) in shape.keys.iter().zip(packed.iter()) {
-            dict.set_item(key.bind(py), scalar(py, value)?)?;
+            dict.set_item(key.bind(py), scalar_to_py(py, value)?)?;
         }
         Ok(dict)
     }
@@ -191,15 +191,4 @@ impl Default for Dicts {
     fn default() -> Dicts {
         Dicts::new()
     }
-}
-
-/// The Python value `to_py` makes for the same JSON value.
-fn scalar<'py>(py: Python<'py>, value: Scalar<&str>) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Scalar::Null => py.None().into_bound(py),
-        Scalar::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
-        Scalar::Int(i) => i.into_pyobject(py)?.into_any(),
-        Scalar::Float(f) => f.into_pyobject(py)?.into_any(),
-        Scalar::Str(text) => PyString::new(py, text).into_any(),
-    })
 }

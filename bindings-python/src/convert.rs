@@ -1,5 +1,6 @@
 //! JSON values (claims, headers, token responses) to and from Python objects.
 
+use oatk::packed::Scalar;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -11,18 +12,6 @@ const MAX_DEPTH: usize = 128;
 
 pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => PyString::new(py, s).into_any(),
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
@@ -31,6 +20,18 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
             list.into_any()
         }
         Value::Object(map) => map_to_py(py, map)?.into_any(),
+        _ => match Scalar::of(value) {
+            Some(scalar) => return scalar_to_py(py, scalar),
+            // An integer past i64: a Python int, exact (a double would round it).
+            None => match value.as_u64() {
+                Some(u) => u.into_pyobject(py)?.into_any(),
+                None => value
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+                    .into_pyobject(py)?
+                    .into_any(),
+            },
+        },
     })
 }
 
@@ -40,6 +41,17 @@ pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bou
         dict.set_item(name(py, key), to_py(py, value)?)?;
     }
     Ok(dict)
+}
+
+/// A scalar JSON value as the Python object `json.loads` makes of it.
+pub fn scalar_to_py<'py>(py: Python<'py>, value: Scalar<&str>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Scalar::Null => py.None().into_bound(py),
+        Scalar::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+        Scalar::Int(i) => i.into_pyobject(py)?.into_any(),
+        Scalar::Float(f) => f.into_pyobject(py)?.into_any(),
+        Scalar::Str(text) => PyString::new(py, text).into_any(),
+    })
 }
 
 /// A member name as a Python str. The names nearly every token carries (the

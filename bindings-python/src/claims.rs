@@ -6,18 +6,20 @@
 //! woken (tens of µs in a VM): the less work under the GIL, the fewer such
 //! collisions. So claims are packed where they were validated (with the GIL
 //! released, or on a worker thread), the map freed there, and under the GIL
-//! a dict is a copy of a template of the claims' names with the values set.
+//! a dict is a copy of this thread's template for the claims' names, with
+//! the values that changed since its last dict set.
 //! Decides nothing: core validated the claims, this only converts them.
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use oatk::packed::Packed;
+use oatk::packed::{Packed, Scalar};
 use oatk::Claims;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
 
-use crate::convert::{map_to_py, name, scalar_to_py};
+use crate::convert::{map_to_py, scalar_to_py};
 
 /// Claims, as they leave the thread that validated them.
 pub enum ClaimsPy {
@@ -44,24 +46,11 @@ impl ClaimsPy {
     }
 }
 
-/// Per toolkit: dict templates per set of claim names, and dicts already
-/// made for the claims the verified-token cache shares.
+/// Per toolkit: dicts already made for the claims the verified-token cache
+/// shares. (Templates for packed claims are per thread: [`Templates`].)
 pub struct Dicts {
-    shapes: Mutex<Vec<Arc<Shape>>>,
     kept: Mutex<Vec<Option<Kept>>>,
 }
-
-/// A set of claim names (a token issuer's access tokens all have the same):
-/// their `str` keys, and a dict of them with `None` values, in their order.
-struct Shape {
-    names: Vec<Box<str>>,
-    keys: Vec<Py<PyString>>,
-    template: Py<PyDict>,
-}
-
-/// Templates kept per toolkit; claims of other shapes get a dict built name
-/// by name.
-const MAX_SHAPES: usize = 32;
 
 /// Claims, and a dict of them nobody else holds (copied before returning).
 type Kept = (Arc<Claims>, Py<PyDict>);
@@ -72,7 +61,6 @@ const KEPT_BITS: u32 = 6;
 impl Dicts {
     pub fn new() -> Dicts {
         Dicts {
-            shapes: Mutex::new(Vec::new()),
             kept: Mutex::new((0..1 << KEPT_BITS).map(|_| None).collect()),
         }
     }
@@ -81,64 +69,9 @@ impl Dicts {
     /// made can start the garbage collector, and a finalizer could validate).
     pub fn dict<'py>(&self, py: Python<'py>, claims: ClaimsPy) -> PyResult<Bound<'py, PyDict>> {
         match claims {
-            ClaimsPy::Packed(packed) => self.packed_dict(py, &packed),
+            ClaimsPy::Packed(packed) => Templates::dict(py, &packed),
             ClaimsPy::Shared(claims) => self.shared_dict(py, &claims),
         }
-    }
-
-    /// A copy of the shape's template with the values set: no resizing, no
-    /// name made or hashed (the keys are kept, their hashes with them).
-    fn packed_dict<'py>(&self, py: Python<'py>, packed: &Packed) -> PyResult<Bound<'py, PyDict>> {
-        let Some(shape) = self.shape(py, packed)? else {
-            let dict = PyDict::new(py);
-            for (key, value) in packed.iter() {
-                dict.set_item(name(py, key), scalar_to_py(py, value)?)?;
-            }
-            return Ok(dict);
-        };
-        let dict = shape.template.bind(py).copy()?;
-        for (key, (_, value)) in shape.keys.iter().zip(packed.iter()) {
-            dict.set_item(key.bind(py), scalar_to_py(py, value)?)?;
-        }
-        Ok(dict)
-    }
-
-    /// The pack's shape, made when new; `None` past [`MAX_SHAPES`].
-    fn shape(&self, py: Python<'_>, packed: &Packed) -> PyResult<Option<Arc<Shape>>> {
-        let same = |shape: &Shape| {
-            shape.names.len() == packed.len()
-                && shape
-                    .names
-                    .iter()
-                    .zip(packed.iter())
-                    .all(|(a, (b, _))| **a == *b)
-        };
-        {
-            let shapes = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(shape) = shapes.iter().find(|shape| same(shape)) {
-                return Ok(Some(shape.clone()));
-            }
-            if shapes.len() >= MAX_SHAPES {
-                return Ok(None);
-            }
-        }
-        let template = PyDict::new(py);
-        let mut keys = Vec::with_capacity(packed.len());
-        for (key, _) in packed.iter() {
-            let key = name(py, key);
-            template.set_item(&key, py.None())?;
-            keys.push(key.unbind());
-        }
-        let shape = Arc::new(Shape {
-            names: packed.iter().map(|(name, _)| name.into()).collect(),
-            keys,
-            template: template.unbind(),
-        });
-        let mut shapes = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
-        if shapes.len() < MAX_SHAPES && !shapes.iter().any(|shape| same(shape)) {
-            shapes.push(shape.clone());
-        }
-        Ok(Some(shape))
     }
 
     /// A hit of the verified-token cache returning the very same claims (the
@@ -190,5 +123,164 @@ impl Dicts {
 impl Default for Dicts {
     fn default() -> Dicts {
         Dicts::new()
+    }
+}
+
+/// Per thread, a dict template per set of claim names (a token issuer's
+/// access tokens all have the same), holding the values of the last dict
+/// made from it. A dict is a copy of the template (no resizing, no name made
+/// or hashed), with only the values that differ from the last ones made and
+/// set: the `iss`, `aud` and `scope` of one issuer's tokens, or every value
+/// of a token presented again, are shared, as Python's immutable values can
+/// be. Per thread, because two threads sharing an object both write its
+/// reference count: the cache line moves between their cores on every
+/// dict (measured: threads validating at once then spent more time making
+/// dicts than one thread alone).
+struct Templates;
+
+/// A set of claim names, this thread's keys for them, and a dict of them
+/// with the last values set, those values as they were packed.
+struct Template {
+    names: Vec<Box<str>>,
+    keys: Vec<Py<PyString>>,
+    last: Vec<Scalar<String>>,
+    dict: Py<PyDict>,
+}
+
+/// Templates kept per thread; past that, a new shape takes the place of
+/// the one made longest ago.
+const MAX_TEMPLATES: usize = 32;
+
+/// This thread's templates, and the slot a new shape takes next when full.
+#[derive(Default)]
+struct Slots {
+    templates: Vec<Option<Template>>,
+    next: usize,
+}
+
+thread_local! {
+    /// A template is taken out while Python runs with it (a finalizer that
+    /// validates on this thread finds its slot empty) and put back after.
+    static SLOTS: RefCell<Slots> = RefCell::default();
+}
+
+impl Templates {
+    fn dict<'py>(py: Python<'py>, packed: &Packed) -> PyResult<Bound<'py, PyDict>> {
+        match Templates::take(packed) {
+            Some((slot, mut template)) => {
+                let dict = template.fill(py, packed);
+                Templates::put_back(Some(slot), template);
+                dict
+            }
+            None => {
+                let (template, dict) = Template::new(py, packed)?;
+                Templates::put_back(None, template);
+                Ok(dict)
+            }
+        }
+    }
+
+    /// This thread's template of the pack's names, out of its slot.
+    fn take(packed: &Packed) -> Option<(usize, Template)> {
+        SLOTS
+            .try_with(|slots| {
+                let mut slots = slots.borrow_mut();
+                let slot = slots
+                    .templates
+                    .iter()
+                    .position(|t| t.as_ref().is_some_and(|t| t.fits(packed)))?;
+                Some((slot, slots.templates[slot].take()?))
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Back into its slot, or a new one into the next. What is dropped (the
+    /// template replaced, or this one if its slot was filled meanwhile) is
+    /// dropped after the borrow ends.
+    fn put_back(slot: Option<usize>, template: Template) {
+        let spare = SLOTS.try_with(|slots| {
+            let mut slots = slots.borrow_mut();
+            match slot {
+                Some(slot) if slots.templates[slot].is_none() => {
+                    slots.templates[slot] = Some(template);
+                    None
+                }
+                Some(_) => Some(template),
+                None if slots.templates.len() < MAX_TEMPLATES => {
+                    slots.templates.push(Some(template));
+                    None
+                }
+                None => {
+                    let next = slots.next;
+                    slots.next = (next + 1) % MAX_TEMPLATES;
+                    slots.templates[next].replace(template)
+                }
+            }
+        });
+        drop(spare);
+    }
+}
+
+impl Template {
+    /// A template of the pack's names and values, and a copy of it.
+    fn new<'py>(py: Python<'py>, packed: &Packed) -> PyResult<(Template, Bound<'py, PyDict>)> {
+        let dict = PyDict::new(py);
+        let mut keys = Vec::with_capacity(packed.len());
+        for (name, value) in packed.iter() {
+            // Not `convert::name`'s interned strs: those are every thread's.
+            let key = PyString::new(py, name);
+            dict.set_item(&key, scalar_to_py(py, value)?)?;
+            keys.push(key.unbind());
+        }
+        let copy = dict.copy()?;
+        let template = Template {
+            names: packed.iter().map(|(name, _)| name.into()).collect(),
+            keys,
+            last: packed
+                .iter()
+                .map(|(_, value)| value.map_str(str::to_owned))
+                .collect(),
+            dict: dict.unbind(),
+        };
+        Ok((template, copy))
+    }
+
+    fn fits(&self, packed: &Packed) -> bool {
+        self.names.len() == packed.len()
+            && self
+                .names
+                .iter()
+                .zip(packed.iter())
+                .all(|(a, (b, _))| **a == *b)
+    }
+
+    /// A copy of the template with the pack's values; a value that differs
+    /// from the last one becomes the template's too.
+    fn fill<'py>(&mut self, py: Python<'py>, packed: &Packed) -> PyResult<Bound<'py, PyDict>> {
+        let template = self.dict.bind(py);
+        let dict = template.copy()?;
+        for ((key, last), (_, value)) in self.keys.iter().zip(&mut self.last).zip(packed.iter()) {
+            if same(last, value) {
+                continue;
+            }
+            let value_py = scalar_to_py(py, value)?;
+            dict.set_item(key.bind(py), &value_py)?;
+            template.set_item(key.bind(py), &value_py)?;
+            *last = value.map_str(str::to_owned);
+        }
+        Ok(dict)
+    }
+}
+
+/// The same Python value: floats by their bits, so `-0.0` is not `0.0`.
+fn same(last: &Scalar<String>, value: Scalar<&str>) -> bool {
+    match (last, value) {
+        (Scalar::Null, Scalar::Null) => true,
+        (Scalar::Bool(a), Scalar::Bool(b)) => *a == b,
+        (Scalar::Int(a), Scalar::Int(b)) => *a == b,
+        (Scalar::Float(a), Scalar::Float(b)) => a.to_bits() == b.to_bits(),
+        (Scalar::Str(a), Scalar::Str(b)) => a == b,
+        _ => false,
     }
 }

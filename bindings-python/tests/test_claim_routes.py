@@ -2,8 +2,8 @@
 the payload gives, names in order, value for value and type for type.
 
 Claims are packed where they were validated and a dict is made under the GIL
-from a per-shape template (``src/claims.rs``), from a dict the cache kept, or
-name by name; tokens here are signed by hand over exact payload texts, so
+from this thread's template for their names, which holds the last values
+(``src/claims.rs``), or from a dict the cache kept, or name by name; tokens here are signed by hand over exact payload texts, so
 values ``mint`` would never write (``-0.0``, ``1.0``, escapes, integers past
 ``i64``) are checked too. Two numbers serde_json reads as doubles where
 ``json.loads`` reads integers, ``-0`` and integers past ``u64``, give floats on
@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import math
+import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 import oatk
 from oatk import AsyncOAuthToolkit, OAuthToolkit, _guard
 
-# The templates a toolkit keeps (MAX_SHAPES in src/claims.rs); the test makes 8 shapes more.
+# The templates a thread keeps (MAX_TEMPLATES in src/claims.rs); the test makes 8 shapes more.
 SHAPES_KEPT = 32
 
 PAYLOADS: List[str] = [
@@ -158,3 +160,88 @@ def test_a_dict_changed_by_its_caller_changes_no_other(signer: Callable[[str], s
         other = json.loads(payload)
         other["sub"] = "bob"
         assert route(signer(json.dumps(other)))["sub"] == "bob", name
+
+
+def test_values_that_change_between_dicts_of_one_shape(signer: Callable[[str], str]) -> None:
+    """A template holds the last values of its names: each value differs from
+    the one before it in type (1, 1.0, true), in sign only (0.0, -0.0), or not at all."""
+    public = signer.public  # type: ignore[attr-defined]
+    values = ["1", "1.0", "true", "1", "null", '"1"', "-0.0", "0.0", "0.0", "-0.0", "false", "0", '""', '"x"', '"x"']
+    payloads = [f'{{"v":{v},"sub":"s{i % 2}","n":{i}}}' for i, v in enumerate(values)]
+    tokens = [signer(payload) for payload in payloads]
+    for name, route in routes(public).items():
+        for payload, token in zip(payloads, tokens):
+            assert typed(route(token)) == typed(json.loads(payload)), f"{name}: {payload}"
+
+
+def test_each_thread_gets_its_own_values(signer: Callable[[str], str]) -> None:
+    """Four threads at once, each alternating two tokens of one shape: every dict is its token's."""
+    public = signer.public  # type: ignore[attr-defined]
+    toolkit = OAuthToolkit().with_public(public)
+    requirement = oatk._oatk.Requirement({})
+    payloads = [[json.dumps({"sub": f"t{t}-{k}", "n": t * 10 + k, "x": 0.5 * k}) for k in range(2)] for t in range(4)]
+    tokens = [[signer(p) for p in pair] for pair in payloads]
+    failures: List[str] = []
+    barrier = threading.Barrier(4)
+
+    def run(t: int) -> None:
+        barrier.wait()
+        for i in range(300):
+            k = i % 2
+            got = toolkit.validate(tokens[t][k]) if i % 3 else oatk._oatk.check(
+                toolkit.native(), f"Bearer {tokens[t][k]}", requirement)
+            if typed(got) != typed(json.loads(payloads[t][k])):  # type: ignore[arg-type]
+                failures.append(f"thread {t}, call {i}: {got}")
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:3]
+
+
+def test_values_are_shared_on_a_thread_not_across_threads(signer: Callable[[str], str]) -> None:
+    """The point of the templates: a value unchanged since this thread's last
+    dict is that dict's object; another thread has objects of its own (two
+    threads writing one object's reference count is what they avoid)."""
+    public = signer.public  # type: ignore[attr-defined]
+    toolkit = OAuthToolkit().with_public(public)
+    token = signer('{"iss":"https://issuer.example/shared","sub":"alice","exp":4102444800}')
+    here = [toolkit.validate(token), toolkit.validate(token)]
+    there: List[Dict[str, Any]] = []
+    worker = threading.Thread(target=lambda: there.extend(toolkit.validate(token) for _ in range(2)))
+    worker.start()
+    worker.join()
+    assert here[0]["iss"] is here[1]["iss"] and there[0]["iss"] is there[1]["iss"]
+    assert here[0]["iss"] is not there[0]["iss"]
+    assert here[0] == there[0] and here[0] is not here[1]
+
+
+def test_a_finalizer_that_validates_while_a_dict_is_made(signer: Callable[[str], str]) -> None:
+    """A dict made can start the garbage collector, whose callbacks (and
+    finalizers) may validate on the same thread while the outer dict is being
+    made from a template: both get their own claims, nothing is refused."""
+    public = signer.public  # type: ignore[attr-defined]
+    toolkit = OAuthToolkit().with_public(public)
+    outer = ['{"sub":"outer","n":1}', '{"sub":"outer","n":2}']
+    inner = ['{"sub":"inner","n":3}', '{"other":"shape"}']
+    outer_tokens, inner_tokens = [signer(p) for p in outer], [signer(p) for p in inner]
+    seen: List[Any] = []
+
+    def during_collection(phase: str, info: Dict[str, Any]) -> None:
+        if phase == "start" and len(seen) < 200:
+            k = len(seen) % 2
+            seen.append(typed(toolkit.validate(inner_tokens[k])) == typed(json.loads(inner[k])))
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(during_collection)
+    gc.set_threshold(1)
+    try:
+        for i in range(400):
+            k = i % 2
+            assert typed(toolkit.validate(outer_tokens[k])) == typed(json.loads(outer[k]))
+    finally:
+        gc.callbacks.remove(during_collection)
+        gc.set_threshold(*threshold)
+    assert seen and all(seen), seen

@@ -366,17 +366,27 @@ impl Toolkit {
     pub fn validate_uncached(&self, token: Option<&str>) -> Result<Arc<Claims>> {
         self.check_provider_setup()?;
         let text = token::clean(self.token_text(token)?);
-        let mut keys = self.verification_keys();
+        // Borrowed when they are the toolkit's own: threads validating at
+        // once then write no shared reference count.
+        let (fetched, refetched);
+        let mut keys = match &self.provider {
+            Some(provider) => {
+                fetched = provider.fresh_keys();
+                &fetched
+            }
+            None => &self.verify_set,
+        };
         let jws = token::parse(text)?;
         if keys.is_empty() {
             return Err(Error::key("no key to validate with: use with_jwks, with_public, with_private or using_provider first"));
         }
-        match validate::verify_signature(&jws, &keys) {
+        match validate::verify_signature(&jws, keys) {
             // A provider may have rotated its keys: refetch once, rate limited.
             Err(e) if e.kind() == ErrorKind::UnknownKey => match &self.provider {
                 Some(provider) if provider.refresh()? => {
-                    keys = provider.keys();
-                    validate::verify_signature(&jws, &keys)?
+                    refetched = provider.keys();
+                    keys = &refetched;
+                    validate::verify_signature(&jws, keys)?
                 }
                 _ => return Err(e),
             },
@@ -384,7 +394,7 @@ impl Toolkit {
         }
         let claims = Arc::new(jws.claims()?);
         if let Some(cache) = &self.cache {
-            cache.insert(text, &keys, &claims);
+            cache.insert(text, keys, &claims);
         }
         self.validator.check_claims(&claims)?;
         Ok(claims)

@@ -206,7 +206,11 @@ impl Templates {
                     slots.templates[slot] = Some(template);
                     None
                 }
+                // Another template is out of its slot: this is a call
+                // within one (a finalizer's), whose template is not kept,
+                // lest it push out the one in use or hold its shape twice.
                 Some(_) => Some(template),
+                None if slots.templates.iter().any(Option::is_none) => Some(template),
                 None if slots.templates.len() < MAX_TEMPLATES => {
                     slots.templates.push(Some(template));
                     None
@@ -267,7 +271,13 @@ impl Template {
             let value_py = scalar_to_py(py, value)?;
             dict.set_item(key.bind(py), &value_py)?;
             template.set_item(key.bind(py), &value_py)?;
-            *last = value.map_str(str::to_owned);
+            match (last, value) {
+                (Scalar::Str(kept), Scalar::Str(text)) => {
+                    kept.clear();
+                    kept.push_str(text);
+                }
+                (last, value) => *last = value.map_str(str::to_owned),
+            }
         }
         Ok(dict)
     }

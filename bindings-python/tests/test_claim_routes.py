@@ -221,27 +221,40 @@ def test_values_are_shared_on_a_thread_not_across_threads(signer: Callable[[str]
 def test_a_finalizer_that_validates_while_a_dict_is_made(signer: Callable[[str], str]) -> None:
     """A dict made can start the garbage collector, whose callbacks (and
     finalizers) may validate on the same thread while the outer dict is being
-    made from a template: both get their own claims, nothing is refused."""
+    made from a template: both get their own claims, nothing is refused.
+    (Up to Python 3.11 a collection starts inside the allocation; from 3.12
+    it waits for the next bytecode, and this checks the plain route only.)"""
     public = signer.public  # type: ignore[attr-defined]
     toolkit = OAuthToolkit().with_public(public)
     outer = ['{"sub":"outer","n":1}', '{"sub":"outer","n":2}']
     inner = ['{"sub":"inner","n":3}', '{"other":"shape"}']
     outer_tokens, inner_tokens = [signer(p) for p in outer], [signer(p) for p in inner]
-    seen: List[Any] = []
+    inner_made: List[Any] = []
 
     def during_collection(phase: str, info: Dict[str, Any]) -> None:
-        if phase == "start" and len(seen) < 200:
-            k = len(seen) % 2
-            seen.append(typed(toolkit.validate(inner_tokens[k])) == typed(json.loads(inner[k])))
+        # Python only reports what a gc callback raises: keep it to fail on.
+        if phase == "start":
+            k = len(inner_made) % 2
+            try:
+                inner_made.append((k, toolkit.validate(inner_tokens[k])))
+            except BaseException as err:
+                inner_made.append((k, repr(err)))
 
     threshold = gc.get_threshold()
     gc.callbacks.append(during_collection)
     gc.set_threshold(1)
+    # Every dict kept, and nothing else made in the loop: with the
+    # interpreter's free list of dicts empty, each new dict is a new
+    # allocation, where a collection can start.
+    made = []
     try:
-        for i in range(400):
-            k = i % 2
-            assert typed(toolkit.validate(outer_tokens[k])) == typed(json.loads(outer[k]))
+        for i in range(300):
+            made.append(toolkit.validate(outer_tokens[i % 2]))
     finally:
         gc.callbacks.remove(during_collection)
         gc.set_threshold(*threshold)
-    assert seen and all(seen), seen
+    assert inner_made
+    for k, claims in inner_made:
+        assert isinstance(claims, dict) and typed(claims) == typed(json.loads(inner[k])), claims
+    for i, claims in enumerate(made):
+        assert typed(claims) == typed(json.loads(outer[i % 2]))

@@ -367,7 +367,8 @@ impl Toolkit {
         self.check_provider_setup()?;
         let text = token::clean(self.token_text(token)?);
         // Borrowed when they are the toolkit's own: threads validating at
-        // once then write no shared reference count.
+        // once then write no shared reference count here (a provider's keys
+        // may be replaced meanwhile, so they are cloned).
         let (fetched, refetched);
         let mut keys = match &self.provider {
             Some(provider) => {

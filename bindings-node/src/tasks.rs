@@ -256,12 +256,23 @@ struct SettleState {
 }
 
 /// While jobs are queued behind the running ones (a backlog), results are
-/// handed to the JavaScript thread in batches of this many: one wake-up of the
-/// event loop settles them all. Without a backlog, or when this environment
-/// has no other job running, each result goes at once. A result held back
-/// waits at most for this environment's next job to finish, which may be
-/// queued behind other environments' jobs (the queue is shared).
-const SETTLE_BATCH: usize = 16;
+/// handed to the JavaScript thread in batches: one wake-up of the event loop
+/// settles them all. A batch is three quarters of this environment's calls
+/// not yet settled, between these bounds: while the JavaScript thread settles
+/// it and its callers make new calls, the last quarter keeps the workers busy.
+/// (64 calls in flight, batches of 48 instead of 16: the JavaScript thread's
+/// CPU per call fell from 2.3 to 1.9 µs, and with mimalloc, throughput went
+/// from 1.67-1.70x a `validate()` loop's to 1.80x.) Without a backlog, or when
+/// this environment has no other job running, each result goes at once. A
+/// result held back waits for at most a batch of this environment's jobs to
+/// finish, which may be queued behind other environments' jobs (the queue is
+/// shared).
+const SETTLE_BATCH_MIN: usize = 16;
+const SETTLE_BATCH_MAX: usize = 64;
+
+fn settle_batch(unsettled: usize) -> usize {
+    (unsettled * 3 / 4).clamp(SETTLE_BATCH_MIN, SETTLE_BATCH_MAX)
+}
 
 impl Settler {
     fn closed(&self) -> bool {
@@ -279,10 +290,12 @@ impl Settler {
             // before the lock, the other could finish and be settled between
             // the count and the push, and this result would wait for a
             // wake-up that no later job of this environment brings.
-            let others_running = self.running.fetch_sub(1, Ordering::AcqRel) > 1;
+            let running = self.running.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
             state.done.push((deferred, settle));
             let backlog = pool().queued.load(Ordering::Relaxed) > 0;
-            let ready = !others_running || !backlog || state.done.len() >= SETTLE_BATCH;
+            let ready = running == 0
+                || !backlog
+                || state.done.len() >= settle_batch(running + state.done.len());
             let wake = ready && !state.scheduled;
             state.scheduled |= wake;
             wake

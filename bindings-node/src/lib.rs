@@ -18,14 +18,16 @@ pub mod server;
 pub mod tasks;
 pub mod toolkit;
 
-/// mimalloc for every Rust allocation of the addon. `validateAsync` hands
+/// mimalloc for every Rust allocation of the addon, on Linux (see Cargo.toml
+/// for why not on macOS; elsewhere the system's allocator). `validateAsync` hands
 /// blocks between threads (the token and job to a worker; the packed claims
 /// and result back), and glibc frees a block of another thread's arena under
 /// that arena's lock: with 64 calls in flight, workers woke threads waiting
 /// for those locks in 2.6% of the process's samples. mimalloc frees another
 /// thread's block without a lock. Measured (bench A/B, 64 in flight ÷ a
 /// `validate()` loop, alternating): 1.58-1.60x with glibc, 1.66-1.69x with
-/// this; sync `validate()` the same or 1-2% faster. Memory V8 or aws-lc
-/// allocates is theirs (malloc), and none changes hands with Rust's.
+/// this; sync `validate()` the same or 1-2% faster. Memory V8, aws-lc or
+/// SQLite allocates is theirs, and none changes hands with Rust's.
+#[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -264,9 +264,11 @@ struct SettleState {
 /// CPU per call fell from 2.3 to 1.9 µs, and with mimalloc, throughput went
 /// from 1.67-1.70x a `validate()` loop's to 1.80x.) Without a backlog, or when
 /// this environment has no other job running, each result goes at once. A
-/// result held back waits for at most a batch of this environment's jobs to
-/// finish, which may be queued behind other environments' jobs (the queue is
-/// shared).
+/// result held back waits for at most `SETTLE_BATCH_MAX - 1` more of this
+/// environment's jobs to finish (all of them, when fewer than
+/// `SETTLE_BATCH_MIN` are unsettled), which may be queued behind other
+/// environments' jobs (the queue is shared). "Unsettled": running, or
+/// finished and waiting here; not the batch being settled.
 const SETTLE_BATCH_MIN: usize = 16;
 const SETTLE_BATCH_MAX: usize = 64;
 
@@ -290,7 +292,10 @@ impl Settler {
             // before the lock, the other could finish and be settled between
             // the count and the push, and this result would wait for a
             // wake-up that no later job of this environment brings.
-            let running = self.running.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
+            let running = self
+                .running
+                .fetch_sub(1, Ordering::AcqRel)
+                .saturating_sub(1);
             state.done.push((deferred, settle));
             let backlog = pool().queued.load(Ordering::Relaxed) > 0;
             let ready = running == 0

@@ -64,6 +64,11 @@ BUNDLED: dict[str, dict] = {
                 "fiat-crypto, s2n-bignum and jitterentropy): its LICENSE names the licence of each part "
                 "and carries their full texts.",
     },
+    "libmimalloc-sys": {
+        "note": "The Node addon's allocator on Linux: it compiles c_src/mimalloc/v3, Microsoft's "
+                "mimalloc (MIT); c_src/mimalloc/v2 is compiled only with the `v2` feature, which is off.",
+        "skip": {"c_src/mimalloc/v2/": "v2"},
+    },
     "libsqlite3-sys": {
         "note": "oatk-core turns on its `bundled` feature: it compiles sqlite3/sqlite3.c, SQLite, which "
                 "its authors dedicate to the public domain (there is no licence text); sqlcipher/ is "

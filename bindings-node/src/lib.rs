@@ -25,7 +25,7 @@ pub mod toolkit;
 /// that arena's lock: with 64 calls in flight, workers woke threads waiting
 /// for those locks in 2.6% of the process's samples. mimalloc frees another
 /// thread's block without a lock. Measured (bench A/B, 64 in flight ÷ a
-/// `validate()` loop, alternating): 1.58-1.60x with glibc, 1.66-1.69x with
+/// `validate()` loop, alternating): 1.57-1.60x with glibc, 1.66-1.71x with
 /// this; sync `validate()` the same or 1-2% faster. Memory V8, aws-lc or
 /// SQLite allocates is theirs, and none changes hands with Rust's.
 #[cfg(target_os = "linux")]

@@ -1,6 +1,7 @@
 //! The chainable toolkit every front end wraps: the CLI, Python's
 //! `OAuthToolkit`, Node's `OAuthToolkit`, C's `oatk_toolkit`.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -315,11 +316,13 @@ impl Toolkit {
         Ok(set.to_json_pretty())
     }
 
-    /// The keys tokens are verified against.
-    pub fn verification_keys(&self) -> Arc<JwkSet> {
+    /// The keys tokens are verified against: the toolkit's own borrowed
+    /// (threads validating at once then write no shared reference count), a
+    /// provider's cloned (they may be replaced meanwhile).
+    pub fn verification_keys(&self) -> Cow<'_, Arc<JwkSet>> {
         match &self.provider {
-            Some(provider) => provider.fresh_keys(),
-            None => self.verify_set.clone(),
+            Some(provider) => Cow::Owned(provider.fresh_keys()),
+            None => Cow::Borrowed(&self.verify_set),
         }
     }
 
@@ -366,28 +369,17 @@ impl Toolkit {
     pub fn validate_uncached(&self, token: Option<&str>) -> Result<Arc<Claims>> {
         self.check_provider_setup()?;
         let text = token::clean(self.token_text(token)?);
-        // Borrowed when they are the toolkit's own: threads validating at
-        // once then write no shared reference count here (a provider's keys
-        // may be replaced meanwhile, so they are cloned).
-        let (fetched, refetched);
-        let mut keys = match &self.provider {
-            Some(provider) => {
-                fetched = provider.fresh_keys();
-                &fetched
-            }
-            None => &self.verify_set,
-        };
+        let mut keys = self.verification_keys();
         let jws = token::parse(text)?;
         if keys.is_empty() {
             return Err(Error::key("no key to validate with: use with_jwks, with_public, with_private or using_provider first"));
         }
-        match validate::verify_signature(&jws, keys) {
+        match validate::verify_signature(&jws, &keys) {
             // A provider may have rotated its keys: refetch once, rate limited.
             Err(e) if e.kind() == ErrorKind::UnknownKey => match &self.provider {
                 Some(provider) if provider.refresh()? => {
-                    refetched = provider.keys();
-                    keys = &refetched;
-                    validate::verify_signature(&jws, keys)?
+                    keys = Cow::Owned(provider.keys());
+                    validate::verify_signature(&jws, &keys)?
                 }
                 _ => return Err(e),
             },
@@ -395,7 +387,7 @@ impl Toolkit {
         }
         let claims = Arc::new(jws.claims()?);
         if let Some(cache) = &self.cache {
-            cache.insert(text, keys, &claims);
+            cache.insert(text, &keys, &claims);
         }
         self.validator.check_claims(&claims)?;
         Ok(claims)
